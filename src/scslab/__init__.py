@@ -1,0 +1,15 @@
+"""scslab: a laboratory for studying social credit systems over synthetic populations.
+
+Every agent is synthetic.  scslab has no schema for a real person's identity, no look-up
+or enforcement interface, and no connectors to real data feeds.
+"""
+
+from scslab.api import RunResult, load_run, run
+from scslab.errors import InvariantError, RunDirError, ScenarioError, ScslabError
+from scslab.scenario import Scenario, load_scenario
+
+__version__ = "0.1.0"
+__all__ = [
+    "InvariantError", "RunDirError", "RunResult", "Scenario", "ScenarioError", "ScslabError",
+    "load_run", "load_scenario", "run",
+]

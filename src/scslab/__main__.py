@@ -1,0 +1,3 @@
+from scslab.cli import app
+
+app(prog_name="scslab")

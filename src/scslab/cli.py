@@ -1,0 +1,169 @@
+"""The ``scslab`` command line.  Every user error exits with code 2 and a clear message,
+never a traceback."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from scslab.errors import ScslabError
+
+app = typer.Typer(
+    name="scslab",
+    help="A laboratory for studying social credit systems over synthetic populations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+# Commands that live beside the module they drive register themselves here.
+COMMAND_MODULES: list[str] = []
+
+
+def fail(err: ScslabError) -> None:
+    sys.stderr.write(f"error: {err}\n")
+    raise typer.Exit(code=err.exit_code)
+
+
+@app.command("scenarios")
+def scenarios_cmd() -> None:
+    """List the shipped scenarios with their one-line descriptions."""
+    from scslab.scenario.loader import load_scenario, shipped_scenarios
+
+    table = Table("scenario", "residents", "description", box=None)
+    for name in shipped_scenarios():
+        try:
+            s = load_scenario(name)
+        except ScslabError as e:  # a broken shipped file must not hide the others
+            table.add_row(name, "?", f"(invalid: {e})")
+            continue
+        first = s.description.split(". ")[0].rstrip(".") + "."
+        table.add_row(name, f"{s.population.residents:,}", first)
+    out.print(table)
+
+
+@app.command("validate")
+def validate_cmd(
+    file: Annotated[str, typer.Argument(help="scenario file or shipped name")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="a.b.c=VALUE override")] = None,
+) -> None:
+    """Check a scenario file; exit 0 if it is valid, 2 with the problems if not."""
+    from scslab.scenario.loader import load_scenario
+
+    try:
+        s = load_scenario(file, sets=set_)
+    except ScslabError as e:
+        fail(e)
+    out.print(f"{file}: valid scenario '{s.name}' ({s.population.residents:,} residents, "
+              f"{s.n_days} days from {s.start})")
+
+
+@app.command("show")
+def show_cmd(
+    scenario: Annotated[str, typer.Argument(help="scenario file or shipped name")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="a.b.c=VALUE override")] = None,
+) -> None:
+    """Print the resolved scenario (after extends: and --set) as YAML."""
+    from scslab.scenario.loader import load_scenario
+
+    try:
+        s = load_scenario(scenario, sets=set_)
+    except ScslabError as e:
+        fail(e)
+    from scslab.scenario.loader import scenario_data
+
+    data = scenario_data(s)
+    sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+
+
+@app.command("run")
+def run_cmd(
+    scenario: Annotated[str, typer.Argument(help="shipped scenario name or path")] = "tiny",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="run directory")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed", min=0)] = None,
+    residents: Annotated[int | None, typer.Option(help="override population", min=1)] = None,
+    days: Annotated[int | None, typer.Option(help="override the period", min=1)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="a.b.c=VALUE override")] = None,
+    shards: Annotated[int, typer.Option(help="sets of units the run is cut into", min=1)] = 1,
+    trace: Annotated[
+        bool | None,
+        typer.Option("--trace/--no-trace", help="write records, list events, residents"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Run a scenario and write its run directory (default: runs/SCENARIO)."""
+    from scslab import api
+
+    try:
+        cm = api.prepare(scenario, seed=seed, residents=residents, days=days, sets=set_,
+                         trace=trace)
+    except ScslabError as e:
+        fail(e)
+    target = out_dir or Path("runs") / cm.scenario.name
+    command = "scslab " + " ".join(sys.argv[1:])
+    import time
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
+        disable=quiet,
+    )
+    with progress:
+        task = progress.add_task(f"{cm.scenario.name}: residents", total=cm.residents)
+        t0 = time.perf_counter()
+        result = api.simulate(cm, shards=shards,
+                              on_unit=lambda u, n: progress.advance(task, n))
+        seconds = time.perf_counter() - t0
+    rr = api.assemble(cm, result, seconds=seconds, shards=shards, command=command)
+    from scslab.outputs.rundir import write_run
+
+    try:
+        path = write_run(target, manifest=rr.manifest, summary=rr.summary, tables=rr.tables())
+    except ScslabError as e:
+        fail(e)
+    print_summary(rr.summary)
+    out.print(f"results: {path}")
+
+
+def print_summary(summary: dict) -> None:
+    t = Table("measure", "value", box=None, title="summary")
+    t.add_row("residents x days", f"{summary['residents']:,} x {summary['days']:,}")
+    t.add_row("listed at end", f"{summary['listed_end']:,}")
+    t.add_row("new listings", f"{summary['listings_new']:,}")
+    t.add_row("wrongful share of list-days", f"{summary['wrongful_share_of_list_days']:.1%}")
+    for k, v in summary["blocked"].items():
+        t.add_row(f"blocked {k}", f"{v:,} ({summary['blocked_wrongful'][k]:,} wrongful)")
+    t.add_row("records created", f"{summary['records_created']:,}")
+    t.add_row("wall time", f"{summary['seconds']:.2f} s")
+    out.print(t)
+
+
+@app.command("summary")
+def summary_cmd(run_dir: Annotated[Path, typer.Argument(help="a run directory")]) -> None:
+    """Print a run directory's summary as JSON."""
+    from scslab.outputs.rundir import read_manifest
+
+    try:
+        read_manifest(run_dir)
+    except ScslabError as e:
+        fail(e)
+    out.print_json(json.dumps(json.loads((run_dir / "summary.json").read_text())))
+
+
+for _mod in COMMAND_MODULES:
+    importlib.import_module(_mod).register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

@@ -1,0 +1,1 @@
+"""The simulation engine: compile a scenario to arrays, run units through the event loop."""

@@ -1,0 +1,1 @@
+"""Run directories: written atomically, marked complete only at the end."""

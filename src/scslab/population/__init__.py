@@ -1,0 +1,1 @@
+"""Synthetic residents: attributes and households, drawn per unit from keyed randomness."""

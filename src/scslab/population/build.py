@@ -1,0 +1,77 @@
+"""Build one unit's residents.
+
+A resident's attributes depend only on (seed, resident id); a unit's households only on
+(seed, unit id).  So a unit is identical whichever shard or worker builds it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from scslab.rng import POP_ATTRIBUTE, POP_HOUSEHOLD, stream, uniform4
+
+
+def unit_sizes(residents: int, units: int) -> np.ndarray:
+    """Residents per unit: as equal as possible, the first units taking the remainder.
+
+    >>> unit_sizes(10, 3).tolist()
+    [4, 3, 3]
+    """
+    sizes = np.full(units, residents // units, dtype=np.int64)
+    sizes[: residents % units] += 1
+    return sizes
+
+
+@njit(cache=True, nogil=True)
+def draw_category(u, cum):
+    """Index of the first cumulative weight above ``u`` (inverse CDF)."""
+    k = 0
+    while k < cum.size - 1 and u >= cum[k]:
+        k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def build_attributes(k0, k1, gid0, n, attr_ncat, attr_cum):
+    """``codes[k, i]``: category of attribute k for the unit's i-th resident."""
+    n_attr = attr_ncat.size
+    codes = np.empty((n_attr, n), dtype=np.uint8)
+    for k in range(n_attr):
+        s = stream(POP_ATTRIBUTE, k)
+        cum = attr_cum[k, : attr_ncat[k]]
+        for i in range(n):
+            u = uniform4(k0, k1, s, gid0 + i, 0)[0]
+            codes[k, i] = draw_category(u, cum)
+    return codes
+
+
+@njit(cache=True, nogil=True)
+def build_households(k0, k1, unit, n, hh_sizes, hh_cum):
+    """``household[i]``: the unit-local household of resident i (consecutive residents)."""
+    household = np.empty(n, dtype=np.int32)
+    s = stream(POP_HOUSEHOLD, 0)
+    i = 0
+    h = 0
+    while i < n:
+        size = hh_sizes[draw_category(uniform4(k0, k1, s, unit, h)[0], hh_cum)]
+        for j in range(i, min(i + size, n)):
+            household[j] = h
+        i += size
+        h += 1
+    return household
+
+
+@njit(cache=True, nogil=True)
+def resident_probabilities(base_p, mult, codes):
+    """Per-resident daily probability ``p[j, i] = min(1, base_p[j] * prod_k mult[j, k, code])``."""
+    n_kinds = base_p.size
+    n_attr, n = codes.shape
+    p = np.empty((n_kinds, n))
+    for j in range(n_kinds):
+        for i in range(n):
+            v = base_p[j]
+            for k in range(n_attr):
+                v *= mult[j, k, codes[k, i]]
+            p[j, i] = min(v, 1.0)
+    return p

@@ -1,0 +1,372 @@
+"""Load a scenario: read YAML safely, follow ``extends:``, apply ``--set`` overrides and
+validate, turning every problem into a message that names the file, line, path, bad
+value and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import types
+import typing
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from scslab.errors import ScenarioError, ScenarioNotFound
+from scslab.scenario.schema import Scenario, reference_problems
+
+SHIPPED_DIR = Path(str(resources.files("scslab") / "scenarios"))
+MAX_EXTENDS_DEPTH = 20
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Names of the scenarios that ship with scslab, mapped to their files."""
+    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.yaml"))}
+
+
+def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """A scenario reference is a path to a YAML file or the name of a shipped scenario."""
+    ref_s = str(ref)
+    candidates = []
+    if relative_to is not None:
+        candidates.append(relative_to / ref_s)
+    candidates.append(Path(ref_s))
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    shipped = shipped_scenarios()
+    if ref_s in shipped:
+        return shipped[ref_s]
+    raise ScenarioNotFound(
+        [
+            {
+                "file": str(ref_s),
+                "path": "",
+                "message": "no such scenario file or shipped scenario; shipped: "
+                + ", ".join(shipped),
+            }
+        ]
+    )
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping key (for error messages)."""
+
+
+def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(
+            [{"file": str(path), "path": "", "message": f"cannot read: {e}"}]
+        ) from None
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        raise ScenarioError(
+            [
+                {
+                    "file": str(path),
+                    "line": mark.line + 1 if mark else None,
+                    "path": "",
+                    "message": f"YAML syntax error: {problem}",
+                }
+            ]
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [{"file": str(path), "path": "", "value": type(data).__name__,
+              "message": "a scenario file must be a mapping of keys to values"}]
+        )
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return data, lines
+
+
+def _index_lines(node, prefix: tuple, out: dict) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = yaml.safe_load(yaml.serialize(k)) if k.tag != "tag:yaml.org,2002:str" else k.value
+            path = prefix + (str(key),)
+            out[path] = k.start_mark.line + 1
+            _index_lines(v, path, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            path = prefix + (str(i),)
+            out[path] = v.start_mark.line + 1
+            _index_lines(v, path, out)
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``: mappings merge key by key, anything else replaces."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and not _is_date_map(v):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _is_date_map(v: dict) -> bool:
+    # A dated value replaces its parent's schedule as a whole, never merges with it.
+    import datetime as dt
+
+    return bool(v) and all(isinstance(k, dt.date) for k in v)
+
+
+def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, list[tuple[Path, dict]]]:
+    if path in seen:
+        cycle = " -> ".join(str(p) for p in seen + (path,))
+        raise ScenarioError(
+            [{"file": str(path), "path": "extends", "message": f"cycle in extends: {cycle}"}]
+        )
+    if len(seen) > MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            [{"file": str(path), "path": "extends",
+              "message": f"extends is nested more than {MAX_EXTENDS_DEPTH} deep"}]
+        )
+    data, lines = _read_yaml(path)
+    parent_ref = data.pop("extends", None)
+    chain = [(path, lines)]
+    if parent_ref is None:
+        return data, chain
+    if not isinstance(parent_ref, str):
+        raise ScenarioError(
+            [{"file": str(path), "line": lines.get(("extends",)), "path": "extends",
+              "value": parent_ref, "message": "extends takes one scenario name or path"}]
+        )
+    try:
+        parent_path = find_scenario(parent_ref, relative_to=path.parent)
+    except ScenarioNotFound as e:
+        e.problems[0].update(file=str(path), line=lines.get(("extends",)), path="extends",
+                             value=parent_ref)
+        raise ScenarioError(e.problems) from None
+    parent, parent_chain = _load_chain(parent_path, seen + (path,))
+    return deep_merge(parent, data), chain + parent_chain
+
+
+def parse_set(assignments: list[str] | None) -> dict:
+    """``["a.b.c=VALUE", ...]`` -> nested dict; VALUE is read as YAML (numbers, dates, lists)."""
+    out: dict = {}
+    for item in assignments or []:
+        if "=" not in item:
+            raise ScenarioError(
+                [{"file": "--set", "path": item, "value": item,
+                  "message": "write --set as dotted.path=VALUE"}]
+            )
+        key, raw = item.split("=", 1)
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            raise ScenarioError(
+                [{"file": "--set", "path": key, "message": "empty path in --set"}]
+            )
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as e:
+            raise ScenarioError(
+                [{"file": "--set", "path": key, "value": raw,
+                  "message": f"value is not valid YAML: {e}"}]
+            ) from None
+        cur = out
+        for p in parts[:-1]:
+            cur = cur.setdefault(p, {})
+            if not isinstance(cur, dict):
+                raise ScenarioError(
+                    [{"file": "--set", "path": key, "message": "conflicting --set paths"}]
+                )
+        cur[parts[-1]] = value
+    return out
+
+
+def resolve_scenario_dict(ref: str | Path, overrides: dict | None = None) -> tuple[dict, list]:
+    """The merged (not yet validated) scenario dict and the chain of files it came from."""
+    path = find_scenario(ref)
+    data, chain = _load_chain(path, ())
+    if overrides:
+        data = deep_merge(data, overrides)
+        # an override of the period replaces the file's way of giving it
+        if "days" in overrides:
+            data.pop("end", None)
+        elif "end" in overrides:
+            data.pop("days", None)
+    return data, chain
+
+
+def load_scenario(
+    ref: str | Path, *, overrides: dict | None = None, sets: list[str] | None = None
+) -> Scenario:
+    """Load, merge and validate a scenario by shipped name or path.
+
+    >>> s = load_scenario("minimal", sets=["population.residents=1000"])
+    >>> s.population.residents
+    1000
+    """
+    over = deep_merge(overrides or {}, parse_set(sets))
+    data, chain = resolve_scenario_dict(ref, over)
+    set_paths = _flatten_paths(parse_set(sets))
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(_problems_from(e, data, chain, set_paths)) from None
+    problems = reference_problems(scenario)
+    if problems:
+        for p in problems:
+            _locate(p, tuple(_split_path(p["path"])), chain, set_paths)
+        raise ScenarioError(problems)
+    return scenario
+
+
+def scenario_data(s: Scenario) -> dict:
+    """The resolved scenario as plain JSON-able data (dates as ISO strings)."""
+    import datetime as dt
+
+    def conv(v):
+        if isinstance(v, dict):
+            return {conv(k) if isinstance(k, dt.date) else k: conv(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        return v
+
+    return conv(s.model_dump(mode="python", exclude={"end"}))
+
+
+def scenario_hash(s: Scenario) -> str:
+    """sha256 of the resolved scenario's canonical JSON."""
+    blob = json.dumps(scenario_data(s), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _flatten_paths(d: dict, prefix: tuple = ()) -> set[tuple]:
+    out = set()
+    for k, v in d.items():
+        out.add(prefix + (str(k),))
+        if isinstance(v, dict):
+            out |= _flatten_paths(v, prefix + (str(k),))
+    return out
+
+
+def _split_path(path: str) -> list[str]:
+    out = []
+    for part in path.split("."):
+        while "[" in part:
+            head, rest = part.split("[", 1)
+            if head:
+                out.append(head)
+            idx, part = rest.split("]", 1)
+            out.append(idx)
+        if part:
+            out.append(part)
+    return out
+
+
+def _locate(problem: dict, path: tuple, chain, set_paths) -> None:
+    """Fill in the file and line that define ``path`` (the most derived file wins)."""
+    if path in set_paths:
+        problem.setdefault("file", "--set")
+        return
+    for p in range(len(path), 0, -1):
+        for file, lines in chain:
+            if path[:p] in lines:
+                problem.setdefault("file", str(file))
+                problem.setdefault("line", lines[path[:p]])
+                return
+    problem.setdefault("file", str(chain[0][0]))
+
+
+def _problems_from(err: ValidationError, data: dict, chain, set_paths) -> list[dict]:
+    problems = []
+    for e in err.errors(include_url=False):
+        path, node = [], data
+        for part in e["loc"]:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+                path.append(str(part))
+            elif isinstance(node, dict) and str(part) in {str(k) for k in node}:
+                key = next(k for k in node if str(k) == str(part))
+                node = node[key]
+                path.append(str(part))
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+                path.append(str(part))
+            elif e["type"] in ("missing", "extra_forbidden") and part == e["loc"][-1]:
+                path.append(str(part))
+            # anything else is a union tag or validator name pydantic adds to the location
+        msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        value = e.get("input")
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_keys(path[:-1], data)
+            msg = "unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+            value = path[-1] if path else value
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+            value = ""
+        elif isinstance(value, dict | list):
+            value = _short(value)
+        dotted = ".".join(
+            f"[{p}]" if p.isdigit() and i > 0 else p for i, p in enumerate(path)
+        ).replace(".[", "[")
+        problem = {"path": dotted, "value": value, "message": msg}
+        _locate(problem, tuple(path), chain, set_paths)
+        problems.append(problem)
+    return problems
+
+
+def _short(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) <= 80 else s[:77] + "..."
+
+
+def _allowed_keys(path: list[str], data: dict) -> list[str]:
+    """Field names the model at ``path`` accepts (best effort, for 'unknown key' errors)."""
+    tp: Any = Scenario
+    node: Any = data
+    for part in path:
+        tp = _unwrap(tp, node)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(part)
+            if field is None:
+                return []
+            tp = field.annotation
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        elif typing.get_origin(tp) is list:
+            tp = typing.get_args(tp)[0]
+        else:
+            return []
+        node = node.get(part) if isinstance(node, dict) else None
+    tp = _unwrap(tp, node)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return list(tp.model_fields)
+    return []
+
+
+def _unwrap(tp: Any, node: Any) -> Any:
+    """Strip Annotated/Optional; pick a union member by its 'kind' tag."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            if isinstance(node, dict) and "kind" in node:
+                for m in models:
+                    kind = m.model_fields.get("kind")
+                    if kind is not None and node["kind"] in typing.get_args(kind.annotation):
+                        return m
+            tp = models[0] if models else members[0]
+        else:
+            return tp

@@ -1,0 +1,53 @@
+"""Shared helpers: small scenarios written as dicts, so each test states its world."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+import scslab
+from scslab.scenario.loader import deep_merge
+from scslab.scenario.schema import Scenario
+
+BASE = {
+    "name": "case",
+    "description": "a hand-made test case",
+    "seed": 3,
+    "start": "2021-01-01",
+    "days": 10,
+    "population": {"residents": 1, "units": 1},
+    "acts": {"neg": {"rate": {"per_day": 1.0}}},
+    "departments": {
+        "dept": {"records": {"neg": {"coverage": 1.0}}, "shares_from": "2021-01-01"}
+    },
+    "policy": {
+        "score": {"base": 1000, "points": {"neg": -10}, "default_retention_days": 3},
+        "lists": {"black": {"kind": "score", "below": 975}},
+        "sanctions": {"flight": {"lists": ["black"], "enforcement": 1.0}},
+    },
+    "actions": {"flight": {"rate": {"per_day": 1.0}}},
+    "outputs": {"records": True, "lists": True},
+}
+
+
+def make(replace: dict | None = None, **over) -> Scenario:
+    """BASE with nested overrides (dicts merge, other values replace); ``replace`` maps
+    dotted paths to values that replace the whole subtree."""
+    data = deep_merge(copy.deepcopy(BASE), over)
+    for path, value in (replace or {}).items():
+        *parents, last = path.split(".")
+        node = data
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    return Scenario.model_validate(data)
+
+
+def run_case(replace: dict | None = None, **over):
+    return scslab.run(make(replace, **over))
+
+
+@pytest.fixture(scope="session")
+def tiny_run():
+    return scslab.run("tiny")
