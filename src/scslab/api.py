@@ -25,7 +25,7 @@ from scslab.outputs.rundir import read_manifest, read_table, write_run
 from scslab.scenario.loader import deep_merge, load_scenario, scenario_data, scenario_hash
 from scslab.scenario.schema import Scenario
 
-TRACE_TABLES = ("records", "list_events", "residents")
+TRACE_TABLES = ("records", "list_events", "residents", "firms")
 
 
 @dataclass
@@ -57,6 +57,13 @@ class RunResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"timeseries": self.timeseries, "groups": self.groups, "scores": self.scores,
                 **self.extra}
+
+    def plot(self, chart: str = "list_sizes"):
+        """An Altair chart of this run for notebooks: list sizes over time by default, or
+        any chart of the report by key (``scslab.report.charts.CHARTS``)."""
+        from scslab.report.charts import chart_for
+
+        return chart_for(self, chart)
 
 
 def package_versions() -> dict[str, str]:
@@ -113,7 +120,7 @@ def assemble(cm: CompiledModel, result: ShardResult, *, seconds: float, shards: 
              command: str | None = None) -> RunResult:
     """Tables, summary and manifest from merged shard results."""
     ts = tables.timeseries_table(cm, result.outputs)
-    summary = tables.summary_dict(cm, ts)
+    summary = tables.summary_dict(cm, ts, result.outputs)
     summary["seconds"] = round(seconds, 3)
     summary["resident_days_per_second"] = cm.residents * cm.n_days / max(seconds, 1e-9)
     extra = {}
@@ -123,6 +130,7 @@ def assemble(cm: CompiledModel, result: ShardResult, *, seconds: float, shards: 
             "records": tables.records_table(cm, traces),
             "list_events": tables.list_events_table(cm, traces),
             "residents": tables.residents_table(cm, traces),
+            "firms": tables.firms_table(cm, traces),
         }
     manifest = {
         "scenario_name": cm.scenario.name,

@@ -34,6 +34,10 @@ ENFORCEMENT = 7
 REMEDY = 8
 APPEAL = 9
 FIRM = 10
+REPAIR = 11
+
+# Firms' identities live above every resident id, so the two never share draws.
+FIRM_IDENT = 1 << 40
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -145,6 +145,6 @@ def test_coverage_zero_records_nothing_but_acts_still_happen():
 def test_list_events_match_the_timeseries():
     r = run_case()
     ev = r.list_events
-    assert ev[["day", "resident", "list", "listed", "wrongful"]].values.tolist() == [
+    assert ev[["day", "subject", "list", "listed", "wrongful"]].values.tolist() == [
         [2, 0, "black", True, False]]
     assert np.array_equal(r.timeseries["list_black"], r.timeseries["listed"])

@@ -15,25 +15,54 @@ import numpy as np
 
 from scslab.rng import seed_key
 from scslab.scenario.dated import max_value, resolve_daily
-from scslab.scenario.schema import RecordList, Scenario, ScoreList
+from scslab.scenario.schema import (
+    EscalationList,
+    FirmLinkedList,
+    HouseholdList,
+    RecordList,
+    Scenario,
+    ScoreList,
+    list_subject,
+)
 
 NEVER = 1 << 30  # a day index beyond any horizon
 LIFELONG = -1
-LIST_BELOW, LIST_AT_LEAST, LIST_RECORD = 0, 1, 2
+LIST_BELOW, LIST_AT_LEAST, LIST_RECORD, LIST_FIRM_LINKED, LIST_HOUSEHOLD, LIST_ESCALATION = (
+    0, 1, 2, 3, 4, 5)
+RESIDENT, FIRM = 0, 1
 
 ModelArrays = namedtuple(
     "ModelArrays",
     [
         "n_days", "k0", "k1", "trace",
+        # population and firms
         "attr_ncat", "attr_cum", "hh_sizes", "hh_cum",
-        "act_p", "act_mult",
+        "fattr_ncat", "fattr_cum", "employed_share",
+        # acts
+        "act_p", "act_mult", "act_fmult", "act_subject", "act_speech", "act_shock",
+        "act_negative", "act_scored",
+        # departments
         "pair_dept", "pair_act", "act_pair_ptr", "act_pair_idx",
         "coverage", "false_p", "false_pmax",
         "dept_misattr", "dept_delay", "dept_share_day",
+        # score (index 0 residents, 1 firms)
         "score_base", "score_min", "score_max", "points", "retention", "cap", "cap_index",
-        "list_kind", "list_thr", "list_dur", "list_start", "list_rec_index", "black_mask",
-        "act_list_mask", "reeval_day",
-        "action_p", "action_mult", "action_restrict", "enforcement",
+        "tier_floor", "n_tiers",
+        # lists
+        "list_kind", "list_subject", "list_thr", "list_dur", "list_start", "black_mask",
+        "act_list_mask", "list_src_mask", "list_esc_source", "list_esc_after",
+        "list_ext_p", "list_ext_days", "firm_linked_src", "household_src", "reeval_day",
+        # actions: sanctions and rewards
+        "action_p", "action_mult", "action_restrict", "enforcement", "shock_days",
+        "action_reward", "reward_days",
+        # remedies
+        "perform_p", "perform_mult", "perform_fmult", "perform_removal",
+        "appeals_on", "appeal_notified", "notice_if", "notice_else", "appeal_true",
+        "appeal_filing", "appeal_review", "success_wrong", "success_true",
+        "repair_on", "repair_after", "repair_p", "repair_act",
+        # feedback loops
+        "econ_on", "det_on", "det_general", "det_personal",
+        "chill_on", "chill_surveillance", "chill_salience", "chill_share",
     ],
 )
 
@@ -48,12 +77,18 @@ class CompiledModel:
     n_days: int
     attributes: list[str]
     categories: list[list[str]]
+    firm_attributes: list[str]
+    firm_categories: list[list[str]]
     acts: list[str]
     departments: list[str]
     pairs: list[tuple[str, str]]
     lists: list[str]
     list_colors: list[str]
+    list_subjects: list[str]
     actions: list[str]
+    tiers: list[str]
+    firm_tiers: list[str]
+    scale: float = 1.0
 
     @property
     def residents(self) -> int:
@@ -63,22 +98,42 @@ class CompiledModel:
     def units(self) -> int:
         return self.scenario.population.units
 
-    def day_of(self, when: dt.date | None, default: int = 0) -> int:
-        if when is None:
-            return default
-        return (when - self.start).days
+    @property
+    def firms_per_1000(self) -> float:
+        f = self.scenario.population.firms
+        return f.per_1000_residents if f is not None else 0.0
+
+
+def _attribute_tables(attributes: dict):
+    names = list(attributes)
+    cats = [a.categories for a in attributes.values()]
+    width = max([len(c) for c in cats] + [1])
+    ncat = np.array([len(c) for c in cats], dtype=np.int64)
+    cum = np.ones((len(names), width))
+    for k, a in enumerate(attributes.values()):
+        w = np.asarray(a.weights if a.weights is not None else [1.0] * len(a.categories), float)
+        cum[k, : len(w)] = np.cumsum(w) / w.sum()
+    return names, cats, width, ncat, cum
 
 
 def _mult_table(multipliers: dict, attrs: list[str], cats: list[list[str]], width: int):
-    table = np.ones((len(attrs), width))
+    table = np.ones((max(len(attrs), 1), width))
     for attr, by_cat in multipliers.items():
+        if attr not in attrs:
+            continue
         k = attrs.index(attr)
         for cat, factor in by_cat.items():
             table[k, cats[k].index(cat)] = factor
     return table
 
 
-def compile_scenario(s: Scenario, *, trace: bool = False) -> CompiledModel:
+def _tiers(tiers: dict) -> tuple[list[str], np.ndarray]:
+    names = list(tiers)
+    floors = np.array([-np.inf if v is None else v for v in tiers.values()], dtype=float)
+    return names, floors
+
+
+def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) -> CompiledModel:
     """Turn a validated scenario into the arrays the event loop reads."""
     start, D = s.start, s.n_days
 
@@ -87,15 +142,11 @@ def compile_scenario(s: Scenario, *, trace: bool = False) -> CompiledModel:
             return default
         return int(np.clip((when - start).days, 0, NEVER))
 
-    # population
-    attrs = list(s.population.attributes)
-    cats = [a.categories for a in s.population.attributes.values()]
-    width = max([len(c) for c in cats] + [1])
-    attr_ncat = np.array([len(c) for c in cats], dtype=np.int64)
-    attr_cum = np.ones((len(attrs), width))
-    for k, a in enumerate(s.population.attributes.values()):
-        w = np.asarray(a.weights if a.weights is not None else [1.0] * len(a.categories), float)
-        attr_cum[k, : len(w)] = np.cumsum(w) / w.sum()
+    # population and firms
+    attrs, cats, width, attr_ncat, attr_cum = _attribute_tables(s.population.attributes)
+    firms = s.population.firms
+    f_attrs, f_cats, f_width, fattr_ncat, fattr_cum = _attribute_tables(
+        firms.attributes if firms is not None else {})
     hh = sorted(s.population.household_sizes.items())
     hh_sizes = np.array([k for k, _ in hh], dtype=np.int64)
     hh_w = np.array([w for _, w in hh], dtype=float)
@@ -105,8 +156,17 @@ def compile_scenario(s: Scenario, *, trace: bool = False) -> CompiledModel:
 
     # acts
     acts = list(s.acts)
+    A = len(acts)
     act_p = np.array([a.rate.daily_probability() for a in s.acts.values()])
-    act_mult = np.stack([_mult_table(a.multipliers, attrs, cats, width) for a in s.acts.values()])
+    act_mult = np.stack([_mult_table(a.multipliers if a.subject == "resident" else {},
+                                     attrs, cats, width) for a in s.acts.values()])
+    act_fmult = np.stack([_mult_table(a.multipliers if a.subject == "firm" else {},
+                                      f_attrs, f_cats, f_width) for a in s.acts.values()])
+    act_subject = np.array([RESIDENT if a.subject == "resident" else FIRM
+                            for a in s.acts.values()], dtype=np.int64)
+    act_speech = np.array([a.speech for a in s.acts.values()], dtype=np.bool_)
+    act_shock = np.array([a.shock_multiplier for a in s.acts.values()])
+    act_negative = np.array([a.valence == "negative" for a in s.acts.values()], dtype=np.bool_)
 
     # departments and what they record
     depts = list(s.departments)
@@ -114,9 +174,8 @@ def compile_scenario(s: Scenario, *, trace: bool = False) -> CompiledModel:
     P = len(pairs)
     pair_dept = np.array([depts.index(d) for d, _ in pairs], dtype=np.int64)
     pair_act = np.array([acts.index(a) for _, a in pairs], dtype=np.int64)
-    order = np.argsort(pair_act, kind="stable")
-    act_pair_idx = order.astype(np.int64)
-    act_pair_ptr = np.zeros(len(acts) + 1, dtype=np.int64)
+    act_pair_idx = np.argsort(pair_act, kind="stable").astype(np.int64)
+    act_pair_ptr = np.zeros(A + 1, dtype=np.int64)
     np.add.at(act_pair_ptr, pair_act + 1, 1)
     act_pair_ptr = np.cumsum(act_pair_ptr)
     coverage = np.zeros((P, D))
@@ -137,10 +196,10 @@ def compile_scenario(s: Scenario, *, trace: bool = False) -> CompiledModel:
         if dep.shares_from is not None:
             dept_share_day[j] = day_of(dep.shares_from)
 
-    # score
-    sc = s.policy.score
-    points = np.zeros((len(acts), D), dtype=np.int64)
-    retention = np.zeros((len(acts), D), dtype=np.int64)
+    # scores: one rule set; firm acts carry firm points, resident acts resident points
+    sc, fs = s.policy.score, s.policy.firm_score
+    points = np.zeros((A, D), dtype=np.int64)
+    retention = np.zeros((A, D), dtype=np.int64)
     for j, a in enumerate(acts):
         if a in sc.points:
             points[j] = resolve_daily(sc.points[a], start, D, dtype=np.int64)
@@ -150,25 +209,55 @@ def compile_scenario(s: Scenario, *, trace: bool = False) -> CompiledModel:
         elif ret == "lifelong":
             ret = LIFELONG
         retention[j] = resolve_daily(ret, start, D, dtype=np.int64)
-    cap = np.zeros(len(acts), dtype=np.int64)
-    cap_index = np.full(len(acts), -1, dtype=np.int64)
+    cap = np.zeros(A, dtype=np.int64)
+    cap_index = np.full(A, -1, dtype=np.int64)
     for c, (a, v) in enumerate(sc.caps.items()):
         cap[acts.index(a)] = v
         cap_index[acts.index(a)] = c
+    # act_scored[a, d]: the platform scores act a on day d (some sharing department records
+    # it and its points are non-zero) - what deterrence and chilling respond to
+    act_scored = np.zeros((A, D), dtype=np.bool_)
+    for j in range(P):
+        a = pair_act[j]
+        share = dept_share_day[pair_dept[j]]
+        if share < D:
+            on = (np.arange(D) >= share) & (coverage[j] > 0) & (points[a] != 0)
+            act_scored[a] |= on
+    big = float(NEVER)
+    score_base = np.array([sc.base, fs.base], dtype=np.int64)
+    score_min = np.array([-big if sc.min is None else sc.min,
+                          -big if fs.min is None else fs.min]).astype(np.int64)
+    score_max = np.array([big if sc.max is None else sc.max,
+                          big if fs.max is None else fs.max]).astype(np.int64)
+    tiers, t_res = _tiers(sc.tiers)
+    firm_tiers, t_firm = _tiers(fs.tiers)
+    T = max(len(tiers), len(firm_tiers), 1)
+    tier_floor = np.full((2, T), -np.inf)
+    tier_floor[0, : len(tiers)] = t_res
+    tier_floor[1, : len(firm_tiers)] = t_firm
+    n_tiers = np.array([len(tiers), len(firm_tiers)], dtype=np.int64)
 
     # lists
     lists = list(s.policy.lists)
     L = len(lists)
     list_kind = np.zeros(L, dtype=np.int64)
+    list_subject_ = np.array([RESIDENT if list_subject(s, n) == "resident" else FIRM
+                              for n in lists], dtype=np.int64)
     list_thr = np.zeros((L, D))
     list_dur = np.zeros((L, D), dtype=np.int64)
     list_start = np.zeros(L, dtype=np.int64)
-    list_rec_index = np.full(L, -1, dtype=np.int64)
-    act_list_mask = np.zeros(len(acts), dtype=np.int64)
+    act_list_mask = np.zeros(A, dtype=np.int64)
+    list_src_mask = np.zeros(L, dtype=np.int64)
+    list_esc_source = np.full(L, -1, dtype=np.int64)
+    list_esc_after = np.zeros(L, dtype=np.int64)
+    list_ext_p = np.zeros(L)
+    list_ext_days = np.zeros(L, dtype=np.int64)
+    firm_linked_src = 0
+    household_src = 0
     black_mask = 0
     colors = []
     reeval = np.zeros(D, dtype=np.bool_)
-    n_rec = 0
+    reeval[0] = True  # everybody starts at the base score: settle lists and tiers on day 0
     for j, rule in enumerate(s.policy.lists.values()):
         list_start[j] = day_of(rule.starts)
         if 0 < list_start[j] < D:
@@ -185,26 +274,39 @@ def compile_scenario(s: Scenario, *, trace: bool = False) -> CompiledModel:
                 list_thr[j] = resolve_daily(rule.at_least, start, D, off=np.inf)
             changes = np.flatnonzero(np.diff(list_thr[j])) + 1
             reeval[changes] = True
-        else:
-            assert isinstance(rule, RecordList)
+        elif isinstance(rule, RecordList):
             list_kind[j] = LIST_RECORD
             list_dur[j] = resolve_daily(rule.duration_days, start, D, dtype=np.int64)
-            list_rec_index[j] = n_rec
-            n_rec += 1
             for a in rule.acts:
                 act_list_mask[acts.index(a)] |= 1 << j
+            if rule.extension is not None:
+                list_ext_p[j] = rule.extension.probability
+                list_ext_days[j] = rule.extension.days
+        elif isinstance(rule, FirmLinkedList | HouseholdList):
+            list_kind[j] = LIST_FIRM_LINKED if isinstance(rule, FirmLinkedList) else LIST_HOUSEHOLD
+            for src in rule.lists:
+                list_src_mask[j] |= 1 << lists.index(src)
+            if isinstance(rule, FirmLinkedList):
+                firm_linked_src |= list_src_mask[j]
+            else:
+                household_src |= list_src_mask[j]
+        else:
+            assert isinstance(rule, EscalationList)
+            list_kind[j] = LIST_ESCALATION
+            list_esc_source[j] = lists.index(rule.source)
+            list_esc_after[j] = rule.after_days
 
-    # actions and sanctions
+    # actions: sanctions and rewards
     actions = list(s.actions)
     K = len(actions)
     action_p = np.array([a.rate.daily_probability() for a in s.actions.values()])
     action_mult = (
         np.stack([_mult_table(a.multipliers, attrs, cats, width) for a in s.actions.values()])
-        if K
-        else np.ones((0, len(attrs), width))
+        if K else np.ones((0, max(len(attrs), 1), width))
     )
     action_restrict = np.zeros(K, dtype=np.int64)
     enforcement = np.zeros((K, D))
+    shock_days = np.zeros(K, dtype=np.int64)
     for name, sanction in s.policy.sanctions.items():
         k = actions.index(name)
         for lst in sanction.lists:
@@ -214,28 +316,86 @@ def compile_scenario(s: Scenario, *, trace: bool = False) -> CompiledModel:
         enforcement[k, : min(first, D)] = 0.0
         if 0 < first < D:
             reeval[first] = True
+        shock_days[k] = sanction.income_shock_days
+    action_reward = np.zeros(K, dtype=np.int64)
+    reward_days = np.zeros((K, D))
+    for name, reward in s.policy.rewards.items():
+        k = actions.index(name)
+        for lst in reward.lists:
+            action_reward[k] |= 1 << lists.index(lst)
+        first = day_of(reward.starts)
+        reward_days[k, min(first, D):] = reward.days_saved
+        if 0 < first < D:
+            reeval[first] = True
 
+    # remedies
+    rem = s.policy.remedies
+    perform_p = np.zeros(A)
+    perform_mult = np.ones((A, max(len(attrs), 1), width))
+    perform_fmult = np.ones((A, max(len(f_attrs), 1), f_width))
+    perform_removal = np.zeros(A, dtype=np.int64)
+    for a, perf in rem.perform.items():
+        j = acts.index(a)
+        perform_p[j] = perf.rate.daily_probability()
+        if s.acts[a].subject == "resident":
+            perform_mult[j] = _mult_table(perf.multipliers, attrs, cats, width)
+        else:
+            perform_fmult[j] = _mult_table(perf.multipliers, f_attrs, f_cats, f_width)
+        perform_removal[j] = perf.removal_days
+    ap = rem.appeals
+    appeal_notified = (resolve_daily(ap.notified, start, D) if ap is not None else np.zeros(D))
+    rp = rem.repair
+    repair_act = np.zeros(A, dtype=np.bool_)
+    if rp is not None:
+        for j, a in enumerate(acts):
+            repair_act[j] = (a in rp.acts) if rp.acts else bool(act_negative[j])
+
+    fb = s.feedback
     k0, k1 = seed_key(s.seed)
     arrays = ModelArrays(
         n_days=D, k0=k0, k1=k1, trace=trace,
         attr_ncat=attr_ncat, attr_cum=attr_cum, hh_sizes=hh_sizes, hh_cum=hh_cum,
-        act_p=act_p, act_mult=act_mult,
+        fattr_ncat=fattr_ncat, fattr_cum=fattr_cum,
+        employed_share=firms.employed_share if firms is not None else 0.0,
+        act_p=act_p, act_mult=act_mult, act_fmult=act_fmult, act_subject=act_subject,
+        act_speech=act_speech, act_shock=act_shock, act_negative=act_negative,
+        act_scored=act_scored,
         pair_dept=pair_dept, pair_act=pair_act,
         act_pair_ptr=act_pair_ptr, act_pair_idx=act_pair_idx,
         coverage=coverage, false_p=false_p, false_pmax=false_pmax,
         dept_misattr=dept_misattr, dept_delay=dept_delay, dept_share_day=dept_share_day,
-        score_base=sc.base,
-        score_min=sc.min if sc.min is not None else -NEVER,
-        score_max=sc.max if sc.max is not None else NEVER,
+        score_base=score_base, score_min=score_min, score_max=score_max,
         points=points, retention=retention, cap=cap, cap_index=cap_index,
-        list_kind=list_kind, list_thr=list_thr, list_dur=list_dur, list_start=list_start,
-        list_rec_index=list_rec_index, black_mask=black_mask,
-        act_list_mask=act_list_mask, reeval_day=reeval,
+        tier_floor=tier_floor, n_tiers=n_tiers,
+        list_kind=list_kind, list_subject=list_subject_, list_thr=list_thr,
+        list_dur=list_dur, list_start=list_start, black_mask=black_mask,
+        act_list_mask=act_list_mask, list_src_mask=list_src_mask,
+        list_esc_source=list_esc_source, list_esc_after=list_esc_after,
+        list_ext_p=list_ext_p, list_ext_days=list_ext_days,
+        firm_linked_src=firm_linked_src, household_src=household_src, reeval_day=reeval,
         action_p=action_p, action_mult=action_mult, action_restrict=action_restrict,
-        enforcement=enforcement,
+        enforcement=enforcement, shock_days=shock_days, action_reward=action_reward,
+        reward_days=reward_days,
+        perform_p=perform_p, perform_mult=perform_mult, perform_fmult=perform_fmult,
+        perform_removal=perform_removal,
+        appeals_on=ap is not None, appeal_notified=appeal_notified,
+        notice_if=ap.notice_if_notified if ap else 0.0,
+        notice_else=ap.notice_otherwise if ap else 0.0,
+        appeal_true=ap.appeal_true_records if ap else 0.0,
+        appeal_filing=ap.filing_days if ap else 0, appeal_review=ap.review_days if ap else 0,
+        success_wrong=ap.success_wrong if ap else 0.0,
+        success_true=ap.success_true if ap else 0.0,
+        repair_on=rp is not None, repair_after=rp.after_days if rp else 0,
+        repair_p=rp.rate.daily_probability() if rp else 0.0, repair_act=repair_act,
+        econ_on=fb.economic.enabled, det_on=fb.deterrence.enabled,
+        det_general=fb.deterrence.general, det_personal=fb.deterrence.personal,
+        chill_on=fb.chilling.enabled, chill_surveillance=fb.chilling.surveillance,
+        chill_salience=fb.chilling.salience, chill_share=fb.chilling.salience_share,
     )
     return CompiledModel(
         scenario=s, arrays=arrays, start=start, n_days=D, attributes=attrs, categories=cats,
-        acts=acts, departments=depts, pairs=pairs, lists=lists, list_colors=colors,
-        actions=actions,
+        firm_attributes=f_attrs, firm_categories=f_cats, acts=acts, departments=depts,
+        pairs=pairs, lists=lists, list_colors=colors,
+        list_subjects=[list_subject(s, n) for n in lists], actions=actions,
+        tiers=tiers, firm_tiers=firm_tiers, scale=scale,
     )

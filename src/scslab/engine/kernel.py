@@ -2,16 +2,21 @@
 
 Work follows events, not residents x days:
 
-* each (resident, act type) is a chain of candidate days drawn as geometric gaps, so a
-  resident who never acts costs one draw; state-dependent rates thin the candidates;
-* records turn on and off at scheduled days; listing is re-evaluated only for residents
-  whose records or listings changed that day (and for everybody on a policy change day);
-* attempts at actions are sampled only while a block is possible (the resident is on a
-  list that restricts the action).  Attempt days come from epoch-keyed draws, so a
-  resident has the same attempt days in every scenario (common random numbers).
+* each (subject, act type) is a chain of candidate days drawn as geometric gaps, so a
+  resident who never acts costs one draw; state-dependent rates (feedback loops) thin the
+  candidates, so every scenario sees the same candidates (common random numbers);
+* records turn on and off at scheduled days; listing is re-evaluated only for subjects
+  whose records, obligations or linked subjects changed that day (and for everybody on a
+  policy change day);
+* attempts at actions are sampled only while a block or a green-channel benefit is
+  possible.  Attempt days come from epoch-keyed draws, so a resident has the same attempt
+  days in every scenario.
+
+Residents and firms are both *entities* of the unit: entity e < n is resident e, entity
+n + f is firm f.  They share one record store, score code and list code.
 
 Events live in a calendar queue: one bucket per (phase, day).  Within a day the phases
-run in order: acts -> records -> listing -> attempts -> metrics.
+run in order: acts -> records and remedies -> listing -> attempts -> metrics.
 """
 
 from __future__ import annotations
@@ -25,41 +30,58 @@ from scslab.engine.compile import (
     LIFELONG,
     LIST_AT_LEAST,
     LIST_BELOW,
+    LIST_ESCALATION,
+    LIST_FIRM_LINKED,
+    LIST_HOUSEHOLD,
     LIST_RECORD,
     NEVER,
 )
-from scslab.population.build import build_attributes, build_households, resident_probabilities
+from scslab.population.build import (
+    build_attributes,
+    build_households,
+    resident_probabilities,
+)
 from scslab.rng import (
     ACT,
+    APPEAL,
     ATTEMPT,
     ENFORCEMENT,
     FALSE_RECORD,
+    FIRM,
+    FIRM_IDENT,
     RECORDING,
+    REMEDY,
+    REPAIR,
     geometric_gap,
     stream,
     uniform4,
 )
 
 # event kinds
-EV_ACT, EV_FALSE, EV_REC_ON, EV_REC_OFF, EV_LIST_END, EV_ATTEMPT = 0, 1, 2, 3, 4, 5
+EV_ACT, EV_FALSE, EV_REC_ON, EV_REC_OFF, EV_WAKE, EV_ATTEMPT = 0, 1, 2, 3, 4, 5
+EV_PERFORM, EV_APPEAL, EV_REPAIR = 6, 7, 8
 # phases of a day
 PH_ACT, PH_REC, PH_ATT = 0, 1, 2
 N_PHASES = 3
 # record columns
 (R_SUBJECT, R_ACTOR, R_ACT, R_DEPT, R_PROV, R_DAY_ACT, R_DAY_REC, R_DAY_ON, R_DAY_OFF,
- R_POINTS) = range(10)
-N_RCOLS = 10
+ R_POINTS, R_NEXT, R_PERFORMED, R_REMOVED, R_EXT, R_KIDENT, R_KCTR, R_KSTREAM, R_ACTIVE,
+ R_REMOVED_BY) = range(19)
+N_RCOLS = 19
 PROV_TRUE, PROV_FALSE, PROV_MISATTRIBUTED = 0, 1, 2
 PROVENANCE = ("true", "false", "misattributed")
-# per-group measures
+REMOVED_BY = ("", "appeal", "repair")
+# per-group measures (residents)
 GROUP_MEASURES = (
     "residents", "ever_listed", "listed_days", "ever_wrongful", "wrongful_days",
     "blocked", "blocked_wrongful", "final_score_sum", "records", "with_record",
+    "green_days", "shocked", "trapped",
 )
 N_MEASURES = len(GROUP_MEASURES)
 SCORE_BIN = 10
 SCORE_BINS = 201  # base - 1000 ... base + 1000 in steps of 10, clipped at both ends
 ATTEMPT_EPOCH = 64
+FALSE_CTR = 1 << 40  # false records' keyed counters live above acts' counters
 
 UnitOutputs = namedtuple(
     "UnitOutputs",
@@ -67,13 +89,19 @@ UnitOutputs = namedtuple(
         "listed", "listed_wrongful", "listed_new", "delisted", "records_active",
         "records_created", "records_by_prov", "acts", "blocked", "blocked_wrongful",
         "list_size", "group", "score_hist",
+        "dept_active", "dept_created", "green_days", "fast_tracked", "tiers", "firm_tiers",
+        "performed", "appeals_filed", "appeals_won", "repairs", "shocks",
+        "spell_hist", "wrong_spell_hist", "fix_hist", "firms", "totals",
     ],
 )
 
 
-def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width) -> UnitOutputs:
+def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width, n_depts=0,
+                n_tiers=1) -> UnitOutputs:
     """Zeroed metric accumulators; every unit adds into them."""
-    z = lambda *shape: np.zeros(shape, dtype=np.int64)  # noqa: E731
+    def z(*shape):
+        return np.zeros(shape, dtype=np.int64)
+
     return UnitOutputs(
         listed=z(n_days), listed_wrongful=z(n_days), listed_new=z(n_days),
         delisted=z(n_days), records_active=z(n_days), records_created=z(n_days),
@@ -81,6 +109,13 @@ def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width) -> UnitOutput
         blocked=z(n_actions, n_days), blocked_wrongful=z(n_actions, n_days),
         list_size=z(n_lists, n_days), group=np.zeros((n_attr, width, N_MEASURES)),
         score_hist=z(n_attr, width, SCORE_BINS),
+        dept_active=z(n_depts, n_days), dept_created=z(n_depts, n_days),
+        green_days=np.zeros((n_actions, n_days)), fast_tracked=z(n_actions, n_days),
+        tiers=z(n_tiers, n_days), firm_tiers=z(n_tiers, n_days),
+        performed=z(n_days), appeals_filed=z(n_days), appeals_won=z(n_days),
+        repairs=z(n_days), shocks=z(n_days),
+        spell_hist=z(n_days + 1), wrong_spell_hist=z(n_days + 1), fix_hist=z(n_days + 1),
+        firms=z(1), totals=np.zeros(N_MEASURES),
     )
 
 
@@ -105,15 +140,23 @@ def _push(ev, n_used, free, head, phase, day, kind, a, b):
 
 
 @njit(cache=True, nogil=True)
-def _effective_score(i, raw, capsum, m):
-    s = m.score_base + raw[i]
+def _effective_score(e, kind, raw, capsum, m):
+    s = m.score_base[kind] + raw[e]
     for a in range(m.cap.size):
         c = m.cap_index[a]
         if c >= 0:
-            v = capsum[c, i]
+            v = capsum[c, e]
             cap = m.cap[a]
             s += min(max(v, -cap), cap)
-    return min(max(s, m.score_min), m.score_max)
+    return min(max(s, m.score_min[kind]), m.score_max[kind])
+
+
+@njit(cache=True, nogil=True)
+def _tier_of(score, kind, m):
+    for j in range(m.n_tiers[kind]):
+        if score >= m.tier_floor[kind, j]:
+            return j
+    return -1
 
 
 @njit(cache=True, nogil=True)
@@ -144,62 +187,192 @@ def next_attempt(k0, k1, action, gid, from_day, p, n_days):
 
 
 @njit(cache=True, nogil=True)
-def simulate_unit(m, unit, gid0, n, out):
-    """Simulate one unit of ``n`` residents (global ids gid0 ...) and add its metrics to
-    ``out``.  Returns the unit's records, list events and resident arrays for tracing."""
+def _multiplied(base, mult, codes, i):
+    v = base
+    for k in range(codes.shape[0]):
+        v *= mult[k, codes[k, i]]
+    return min(v, 1.0)
+
+
+@njit(cache=True, nogil=True)
+def _mark(e, dirty, dirty_list, n_dirty):
+    if not dirty[e]:
+        dirty[e] = True
+        dirty_list[n_dirty] = e
+        n_dirty += 1
+    return n_dirty
+
+
+@njit(cache=True, nogil=True)
+def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, kident, kctr, kstream, m):
+    if n_rec == rec.shape[0]:
+        grown = np.empty((rec.shape[0] * 2, N_RCOLS), dtype=np.int64)
+        grown[:n_rec] = rec[:n_rec]
+        rec = grown
+    day_rec = t + m.dept_delay[dept]
+    rec[n_rec, R_SUBJECT] = subject
+    rec[n_rec, R_ACTOR] = actor
+    rec[n_rec, R_ACT] = a
+    rec[n_rec, R_DEPT] = dept
+    rec[n_rec, R_PROV] = prov
+    rec[n_rec, R_DAY_ACT] = t
+    rec[n_rec, R_DAY_REC] = day_rec
+    rec[n_rec, R_DAY_ON] = min(max(day_rec, m.dept_share_day[dept]), NEVER)
+    rec[n_rec, R_DAY_OFF] = NEVER
+    rec[n_rec, R_POINTS] = 0
+    rec[n_rec, R_NEXT] = -1
+    rec[n_rec, R_PERFORMED] = NEVER
+    rec[n_rec, R_REMOVED] = NEVER
+    rec[n_rec, R_EXT] = 0
+    rec[n_rec, R_KIDENT] = kident
+    rec[n_rec, R_KCTR] = kctr
+    rec[n_rec, R_KSTREAM] = kstream
+    rec[n_rec, R_ACTIVE] = 0
+    rec[n_rec, R_REMOVED_BY] = 0
+    return rec, n_rec + 1
+
+
+@njit(cache=True, nogil=True)
+def _record_listing(rec, head_r, e, j, t, m):
+    """Until when (exclusive) entity e is on record list j, on all records and on true
+    records only: the latest end over its records of the list's acts."""
+    best_all = 0
+    best_true = 0
+    bit = 1 << j
+    r = head_r[e]
+    while r >= 0:
+        a = rec[r, R_ACT]
+        on = rec[r, R_DAY_ON]
+        if (m.act_list_mask[a] & bit) and on <= t and on >= m.list_start[j]:
+            end = on + m.list_dur[j, on] + rec[r, R_EXT]
+            if rec[r, R_PERFORMED] < NEVER:
+                end = min(end, rec[r, R_PERFORMED] + m.perform_removal[a])
+            end = min(end, rec[r, R_REMOVED])
+            best_all = max(best_all, end)
+            if rec[r, R_PROV] == PROV_TRUE:
+                best_true = max(best_true, end)
+        r = rec[r, R_NEXT]
+    return best_all, best_true
+
+
+@njit(cache=True, nogil=True)
+def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
+    """Simulate one unit of ``n`` residents (global ids gid0 ...) and ``nf`` firms (global
+    ids fgid0 ...); add its metrics to ``out``.  Returns the unit's records, list events
+    and resident/firm arrays for tracing."""
     D = m.n_days
     k0, k1 = m.k0, m.k1
     A = m.act_p.size
     P = m.pair_act.size
     L = m.list_kind.size
     K = m.action_p.size
+    E = n + nf
     n_caps = 0
     for a in range(A):
         if m.cap_index[a] >= 0:
             n_caps += 1
-    n_reclists = 0
+    has_record_lists = False
     for j in range(L):
-        if m.list_rec_index[j] >= 0:
-            n_reclists += 1
+        if m.list_kind[j] == LIST_RECORD:
+            has_record_lists = True
 
+    # ---- population: residents, households, firms, employers
     codes = build_attributes(k0, k1, gid0, n, m.attr_ncat, m.attr_cum)
     household = build_households(k0, k1, unit, n, m.hh_sizes, m.hh_cum)
-    p_act = resident_probabilities(m.act_p, m.act_mult, codes)
+    hh_lo = np.empty(n, dtype=np.int64)
+    hh_hi = np.empty(n, dtype=np.int64)
+    i = 0
+    while i < n:
+        j = i
+        while j < n and household[j] == household[i]:
+            j += 1
+        for h in range(i, j):
+            hh_lo[h] = i
+            hh_hi[h] = j
+        i = j
+    fcodes = np.zeros((m.fattr_ncat.size, nf), dtype=np.uint8)
+    for k in range(m.fattr_ncat.size):
+        cum = m.fattr_cum[k, : m.fattr_ncat[k]]
+        for f in range(nf):
+            u = uniform4(k0, k1, stream(FIRM, k), FIRM_IDENT + fgid0 + f, 0)[0]
+            c = 0
+            while c < cum.size - 1 and u >= cum[c]:
+                c += 1
+            fcodes[k, f] = c
+    rep = np.empty(nf, dtype=np.int64)
+    for f in range(nf):
+        rep[f] = min(int(uniform4(k0, k1, stream(FIRM, 100), FIRM_IDENT + fgid0 + f, 0)[0]
+                         * n), n - 1)
+    rep_ptr = np.zeros(n + 1, dtype=np.int64)
+    for f in range(nf):
+        rep_ptr[rep[f] + 1] += 1
+    for i in range(n):
+        rep_ptr[i + 1] += rep_ptr[i]
+    rep_firms = np.empty(nf, dtype=np.int64)
+    fill = rep_ptr[:n].copy()
+    for f in range(nf):
+        rep_firms[fill[rep[f]]] = f
+        fill[rep[f]] += 1
+    employer = np.full(n, -1, dtype=np.int64)
+    if nf > 0:
+        for i in range(n):
+            u = uniform4(k0, k1, stream(FIRM, 101), gid0 + i, 0)
+            if u[0] < m.employed_share:
+                employer[i] = min(int(u[1] * nf), nf - 1)
+
+    p_res = resident_probabilities(m.act_p, m.act_mult, codes)
+    p_firm = resident_probabilities(m.act_p, m.act_fmult, fcodes)
     p_att = resident_probabilities(m.action_p, m.action_mult, codes)
 
-    # resident state
-    raw_all = np.zeros(n, dtype=np.int64)
-    raw_true = np.zeros(n, dtype=np.int64)
-    cap_all = np.zeros((n_caps, n), dtype=np.int64)
-    cap_true = np.zeros((n_caps, n), dtype=np.int64)
-    until_all = np.zeros((n_reclists, n), dtype=np.int64)
-    until_true = np.zeros((n_reclists, n), dtype=np.int64)
-    listed_mask = np.zeros(n, dtype=np.int64)
-    wrongful = np.zeros(n, dtype=np.bool_)
-    listed_since = np.zeros(n, dtype=np.int64)
-    wrong_since = np.zeros(n, dtype=np.int64)
+    def_ident = np.empty(E, dtype=np.int64)  # keyed identity of each entity
+    for e in range(n):
+        def_ident[e] = gid0 + e
+    for f in range(nf):
+        def_ident[n + f] = FIRM_IDENT + fgid0 + f
+
+    # ---- entity state
+    raw_all = np.zeros(E, dtype=np.int64)
+    raw_true = np.zeros(E, dtype=np.int64)
+    cap_all = np.zeros((n_caps, E), dtype=np.int64)
+    cap_true = np.zeros((n_caps, E), dtype=np.int64)
+    listed_mask = np.zeros(E, dtype=np.int64)  # low 32 bits: lists; high 32: rightful
+    wrongful = np.zeros(E, dtype=np.bool_)
+    listed_since = np.zeros(E, dtype=np.int64)
+    wrong_since = np.zeros(E, dtype=np.int64)
+    rec_head = np.full(E, -1, dtype=np.int64)
+    neg_active = np.zeros(E, dtype=np.int64)
+    tier = np.full(E, -2, dtype=np.int64)
+    src_since = np.full((L, E), NEVER, dtype=np.int64) if nf > 0 else np.zeros((0, 0),
+                                                                               np.int64)
     chain_active = np.zeros((K, n), dtype=np.bool_)
-    act_ctr = np.zeros((A, n), dtype=np.int64)
+    act_ctr = np.zeros((A, E), dtype=np.int64)
     false_ctr = np.zeros((P, n), dtype=np.int64)
-    dirty = np.zeros(n, dtype=np.bool_)
-    dirty_list = np.empty(n, dtype=np.int64)
+    dirty = np.zeros(E, dtype=np.bool_)
+    dirty_list = np.empty(E, dtype=np.int64)
     n_dirty = 0
+    shock_until = np.zeros(n, dtype=np.int64)
+    shock_flag = np.zeros(n, dtype=np.bool_)
     # per-resident summaries
     ever_listed = np.zeros(n, dtype=np.bool_)
     ever_wrong = np.zeros(n, dtype=np.bool_)
+    shocked = np.zeros(n, dtype=np.bool_)
+    trapped = np.zeros(n, dtype=np.bool_)
     listed_days = np.zeros(n, dtype=np.int64)
     wrong_days = np.zeros(n, dtype=np.int64)
     blocked_i = np.zeros(n, dtype=np.int64)
     blocked_wrong_i = np.zeros(n, dtype=np.int64)
+    green_i = np.zeros(n)
     records_i = np.zeros(n, dtype=np.int64)
     # counters
     n_listed = 0
     n_wrong = 0
     records_active = 0
     list_count = np.zeros(L, dtype=np.int64)
+    dept_active = np.zeros(m.dept_delay.size, dtype=np.int64)
+    tier_count = np.zeros((2, m.tier_floor.shape[1]), dtype=np.int64)
 
     head = np.full((N_PHASES, D), -1, dtype=np.int32)
-    ev = np.empty((max(16, 2 * n * (A + K) + 16), 4), dtype=np.int32)
+    ev = np.empty((max(16, 2 * E + 2 * n * K + 16), 4), dtype=np.int32)
     n_ev = 0
     free = -1
     rec = np.empty((max(16, n // 4), N_RCOLS), dtype=np.int64)
@@ -207,104 +380,133 @@ def simulate_unit(m, unit, gid0, n, out):
     log = np.empty((16 if not m.trace else max(16, n), 4), dtype=np.int64)
     n_log = 0
 
-    # first candidate of every chain
-    for i in range(n):
-        gid = gid0 + i
-        for a in range(A):
-            t = -1 + geometric_gap(uniform4(k0, k1, stream(ACT, a), gid, 0)[0], p_act[a, i])
+    # ---- first candidate of every chain
+    for a in range(A):
+        s_act = stream(ACT, a)
+        lo, hi = (0, n) if m.act_subject[a] == 0 else (n, E)
+        for e in range(lo, hi):
+            p = p_res[a, e] if e < n else p_firm[a, e - n]
+            if m.econ_on and e < n:
+                p = min(1.0, p * m.act_shock[a])
+            if p <= 0.0:
+                continue
+            t = -1 + geometric_gap(uniform4(k0, k1, s_act, def_ident[e], 0)[0], p)
             if t < D:
-                ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t, EV_ACT, i, a)
-        for q in range(P):
-            if m.false_pmax[q] > 0.0:
-                u = uniform4(k0, k1, stream(FALSE_RECORD, q), gid, 0)[0]
-                t = -1 + geometric_gap(u, m.false_pmax[q])
+                ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t, EV_ACT, e, a)
+    for q in range(P):
+        if m.false_pmax[q] > 0.0 and m.act_subject[m.pair_act[q]] == 0:
+            s_f = stream(FALSE_RECORD, q)
+            for i in range(n):
+                t = -1 + geometric_gap(uniform4(k0, k1, s_f, gid0 + i, 0)[0], m.false_pmax[q])
                 if t < D:
                     ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t, EV_FALSE, i, q)
 
     for t in range(D):
         # ---- phase 0: acts and false records create records
-        slot = head[PH_ACT, t]
-        while slot >= 0:
-            kind, i, b = ev[slot, 0], ev[slot, 1], ev[slot, 2]
-            nxt = ev[slot, 3]
+        while head[PH_ACT, t] >= 0:  # pop from the head: same-day pushes are seen too
+            slot = head[PH_ACT, t]
+            head[PH_ACT, t] = ev[slot, 3]
+            kind, e, b = ev[slot, 0], ev[slot, 1], ev[slot, 2]
             ev[slot, 3] = free
             free = slot
-            slot = nxt
-            gid = gid0 + i
+            ident = def_ident[e]
             if kind == EV_ACT:
                 a = b
-                c = act_ctr[a, i]
+                c = act_ctr[a, e]
                 s_act = stream(ACT, a)
-                u = uniform4(k0, k1, s_act, gid, c)
-                p_cand = p_act[a, i]
-                p_now = p_cand  # state-dependent rates (feedback loops) thin here
-                act_ctr[a, i] = c + 1
-                t2 = t + geometric_gap(uniform4(k0, k1, s_act, gid, c + 1)[0], p_cand)
+                u = uniform4(k0, k1, s_act, ident, c)
+                p_base = p_res[a, e] if e < n else p_firm[a, e - n]
+                p_cand = p_base
+                p_now = p_base
+                if m.econ_on and e < n:
+                    p_cand = min(1.0, p_base * m.act_shock[a])
+                    if shock_until[e] > t:
+                        p_now = p_cand
+                if e < n and m.act_negative[a]:
+                    if m.act_speech[a]:
+                        if m.chill_on:
+                            p_now *= 1.0 - m.chill_surveillance * m.act_scored[a, t]
+                            share = n_listed / n / m.chill_share
+                            p_now *= 1.0 - m.chill_salience * min(1.0, share)
+                    elif m.det_on:
+                        p_now *= 1.0 - m.det_general * m.act_scored[a, t]
+                        if neg_active[e] > 0:
+                            p_now *= 1.0 - m.det_personal
+                act_ctr[a, e] = c + 1
+                t2 = t + geometric_gap(uniform4(k0, k1, s_act, ident, c + 1)[0], p_cand)
                 if t2 < D:
-                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t2, EV_ACT, i, a)
+                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t2, EV_ACT, e, a)
                 if u[1] * p_cand >= p_now:
                     continue
                 out.acts[a, t] += 1
                 for qq in range(m.act_pair_ptr[a], m.act_pair_ptr[a + 1]):
                     q = m.act_pair_idx[qq]
-                    v = uniform4(k0, k1, stream(RECORDING, q), gid, c)
+                    v = uniform4(k0, k1, stream(RECORDING, q), ident, c)
                     if v[0] >= m.coverage[q, t]:
                         continue
                     dept = m.pair_dept[q]
-                    subject = i
+                    subject = e
                     prov = PROV_TRUE
-                    if n > 1 and v[1] < m.dept_misattr[dept, t]:
-                        subject = int(v[2] * (n - 1))
-                        if subject >= i:
+                    lo, hi = (0, n) if e < n else (n, E)
+                    if hi - lo > 1 and v[1] < m.dept_misattr[dept, t]:
+                        subject = lo + int(v[2] * (hi - lo - 1))
+                        if subject >= e:
                             subject += 1
                         prov = PROV_MISATTRIBUTED
-                    rec, n_rec = _new_record(rec, n_rec, subject, i, a, dept, prov, t, m)
+                    rec, n_rec = _new_record(rec, n_rec, subject, e, a, dept, prov, t, ident,
+                                             c, q, m)
+                    r = n_rec - 1
+                    rec[r, R_NEXT] = rec_head[subject]
+                    rec_head[subject] = r
                     out.records_created[t] += 1
                     out.records_by_prov[prov, t] += 1
-                    records_i[subject] += 1
-                    if rec[n_rec - 1, R_DAY_ON] < D:
-                        ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC,
-                                               rec[n_rec - 1, R_DAY_ON], EV_REC_ON, 0,
-                                               n_rec - 1)
+                    out.dept_created[dept, t] += 1
+                    if subject < n:
+                        records_i[subject] += 1
+                    if rec[r, R_DAY_ON] < D:
+                        ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, rec[r, R_DAY_ON],
+                                               EV_REC_ON, subject, r)
             else:  # EV_FALSE
                 q = b
-                c = false_ctr[q, i]
+                c = false_ctr[q, e]
                 s_f = stream(FALSE_RECORD, q)
-                u = uniform4(k0, k1, s_f, gid, c)
-                false_ctr[q, i] = c + 1
-                t2 = t + geometric_gap(uniform4(k0, k1, s_f, gid, c + 1)[0], m.false_pmax[q])
+                u = uniform4(k0, k1, s_f, ident, c)
+                false_ctr[q, e] = c + 1
+                t2 = t + geometric_gap(uniform4(k0, k1, s_f, ident, c + 1)[0], m.false_pmax[q])
                 if t2 < D:
-                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t2, EV_FALSE, i, q)
+                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t2, EV_FALSE, e, q)
                 if u[1] * m.false_pmax[q] >= m.false_p[q, t]:
                     continue
-                rec, n_rec = _new_record(rec, n_rec, i, -1, m.pair_act[q], m.pair_dept[q],
-                                         PROV_FALSE, t, m)
+                dept = m.pair_dept[q]
+                rec, n_rec = _new_record(rec, n_rec, e, -1, m.pair_act[q], dept, PROV_FALSE,
+                                         t, ident, FALSE_CTR + c, q, m)
+                r = n_rec - 1
+                rec[r, R_NEXT] = rec_head[e]
+                rec_head[e] = r
                 out.records_created[t] += 1
                 out.records_by_prov[PROV_FALSE, t] += 1
-                records_i[i] += 1
-                if rec[n_rec - 1, R_DAY_ON] < D:
-                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC,
-                                           rec[n_rec - 1, R_DAY_ON], EV_REC_ON, 0, n_rec - 1)
+                out.dept_created[dept, t] += 1
+                records_i[e] += 1
+                if rec[r, R_DAY_ON] < D:
+                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, rec[r, R_DAY_ON],
+                                           EV_REC_ON, e, r)
 
-        # ---- phase 1: records turn on/off, record listings end
-        slot = head[PH_REC, t]
-        while slot >= 0:
-            kind, i, b = ev[slot, 0], ev[slot, 1], ev[slot, 2]
-            nxt = ev[slot, 3]
+        # ---- phase 1: records turn on/off; remedies; wake-ups
+        while head[PH_REC, t] >= 0:  # pop from the head: same-day pushes are seen too
+            slot = head[PH_REC, t]
+            head[PH_REC, t] = ev[slot, 3]
+            kind, e, r = ev[slot, 0], ev[slot, 1], ev[slot, 2]
             ev[slot, 3] = free
             free = slot
-            slot = nxt
-            if kind == EV_LIST_END:
-                if not dirty[i]:
-                    dirty[i] = True
-                    dirty_list[n_dirty] = i
-                    n_dirty += 1
+            if kind == EV_WAKE:
+                n_dirty = _mark(e, dirty, dirty_list, n_dirty)
                 continue
-            r = b
-            subject = rec[r, R_SUBJECT]
             a = rec[r, R_ACT]
             prov = rec[r, R_PROV]
+            sign = 0
             if kind == EV_REC_ON:
+                if rec[r, R_REMOVED] < NEVER:
+                    continue  # removed before the platform saw it
                 ret = m.retention[a, t]
                 day_off = NEVER if ret == LIFELONG else rec[r, R_DAY_REC] + ret
                 rec[r, R_DAY_OFF] = day_off
@@ -313,62 +515,112 @@ def simulate_unit(m, unit, gid0, n, out):
                     continue
                 pts = m.points[a, t]
                 rec[r, R_POINTS] = pts
+                rec[r, R_ACTIVE] = 1
                 sign = 1
-                records_active += 1
                 if day_off < D:
                     ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, day_off, EV_REC_OFF,
-                                           subject, r)
+                                           e, r)
+                kid, kc, ks = rec[r, R_KIDENT], rec[r, R_KCTR], rec[r, R_KSTREAM]
+                rem = uniform4(k0, k1, stream(REMEDY, ks), kid, kc)
                 lm = m.act_list_mask[a]
-                j = 0
-                while lm:
-                    if lm & 1 and t >= m.list_start[j]:
-                        li = m.list_rec_index[j]
-                        until = t + m.list_dur[j, t]
-                        if until > until_all[li, subject]:
-                            until_all[li, subject] = until
-                            if until < D:
-                                ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, until,
-                                                       EV_LIST_END, subject, j)
-                        if prov == PROV_TRUE and until > until_true[li, subject]:
-                            until_true[li, subject] = until
-                    lm >>= 1
-                    j += 1
-            else:  # EV_REC_OFF
-                pts = rec[r, R_POINTS]
+                if lm:
+                    for j in range(L):
+                        if (lm >> j) & 1 and m.list_ext_p[j] > 0 and rem[1] < m.list_ext_p[j]:
+                            rec[r, R_EXT] = max(rec[r, R_EXT], m.list_ext_days[j])
+                if m.perform_p[a] > 0.0 and prov == PROV_TRUE:
+                    if e < n:
+                        pp = _multiplied(m.perform_p[a], m.perform_mult[a], codes, e)
+                    else:
+                        pp = _multiplied(m.perform_p[a], m.perform_fmult[a], fcodes, e - n)
+                    tp = t - 1 + geometric_gap(rem[0], pp)
+                    if tp < D:
+                        ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, max(tp, t),
+                                               EV_PERFORM, e, r)
+                if m.appeals_on and e < n and (pts < 0 or (lm & m.black_mask)):
+                    v = uniform4(k0, k1, stream(APPEAL, ks), kid, kc)
+                    notified = v[0] < m.appeal_notified[t]
+                    if v[1] < (m.notice_if if notified else m.notice_else):
+                        if prov != PROV_TRUE or v[2] < m.appeal_true:
+                            out.appeals_filed[t] += 1
+                            td = t + m.appeal_filing + m.appeal_review
+                            if td < D:
+                                ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, td,
+                                                       EV_APPEAL, e, r)
+                if m.repair_on and m.repair_act[a]:
+                    w = uniform4(k0, k1, stream(REPAIR, ks), kid, kc)[0]
+                    tr = t + m.repair_after - 1 + geometric_gap(w, m.repair_p)
+                    if tr < D:
+                        ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, max(tr, t),
+                                               EV_REPAIR, e, r)
+            elif kind == EV_REC_OFF:
+                if rec[r, R_ACTIVE] == 0 or rec[r, R_DAY_OFF] != t:
+                    continue  # stale: removed earlier
+                rec[r, R_ACTIVE] = 0
                 sign = -1
-                records_active -= 1
-            c = m.cap_index[a]
-            if c >= 0:
-                cap_all[c, subject] += sign * pts
-                if prov == PROV_TRUE:
-                    cap_true[c, subject] += sign * pts
-            else:
-                raw_all[subject] += sign * pts
-                if prov == PROV_TRUE:
-                    raw_true[subject] += sign * pts
-            if not dirty[subject]:
-                dirty[subject] = True
-                dirty_list[n_dirty] = subject
-                n_dirty += 1
+            elif kind == EV_PERFORM:
+                if rec[r, R_PERFORMED] < NEVER:
+                    continue
+                rec[r, R_PERFORMED] = t
+                out.performed[t] += 1
+                td = t + m.perform_removal[a]
+                if td > t and td < D:
+                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, td, EV_WAKE, e, 0)
+            else:  # EV_APPEAL or EV_REPAIR: the record is removed
+                if rec[r, R_REMOVED] < NEVER:
+                    continue
+                if kind == EV_APPEAL:
+                    v = uniform4(k0, k1, stream(APPEAL, rec[r, R_KSTREAM]), rec[r, R_KIDENT],
+                                 rec[r, R_KCTR])
+                    if v[3] >= (m.success_true if prov == PROV_TRUE else m.success_wrong):
+                        continue
+                    out.appeals_won[t] += 1
+                    if prov != PROV_TRUE:
+                        out.fix_hist[min(t - rec[r, R_DAY_ON], D)] += 1
+                    rec[r, R_REMOVED_BY] = 1
+                else:
+                    out.repairs[t] += 1
+                    rec[r, R_REMOVED_BY] = 2
+                rec[r, R_REMOVED] = t
+                if rec[r, R_ACTIVE] == 1:
+                    rec[r, R_ACTIVE] = 0
+                    rec[r, R_DAY_OFF] = t
+                    sign = -1
+                n_dirty = _mark(e, dirty, dirty_list, n_dirty)
+            if sign != 0:
+                pts = rec[r, R_POINTS]
+                records_active += sign
+                dept_active[rec[r, R_DEPT]] += sign
+                if pts < 0:
+                    neg_active[e] += sign
+                c = m.cap_index[a]
+                if c >= 0:
+                    cap_all[c, e] += sign * pts
+                    if prov == PROV_TRUE:
+                        cap_true[c, e] += sign * pts
+                else:
+                    raw_all[e] += sign * pts
+                    if prov == PROV_TRUE:
+                        raw_true[e] += sign * pts
+            n_dirty = _mark(e, dirty, dirty_list, n_dirty)
 
-        # ---- listing: re-evaluate residents whose state changed (or all, on policy days)
+        # ---- listing: re-evaluate entities whose state changed (all, on policy days)
         if m.reeval_day[t]:
-            for i in range(n):
-                if not dirty[i]:
-                    dirty[i] = True
-                    dirty_list[n_dirty] = i
-                    n_dirty += 1
+            for e in range(E):
+                n_dirty = _mark(e, dirty, dirty_list, n_dirty)
         new_today = 0
         off_today = 0
-        for d in range(n_dirty):
-            i = dirty_list[d]
-            dirty[i] = False
-            s_all = _effective_score(i, raw_all, cap_all, m)
-            s_true = _effective_score(i, raw_true, cap_true, m)
+        d = 0
+        while d < n_dirty:  # evaluation may mark linked entities (reps, households)
+            e = dirty_list[d]
+            d += 1
+            dirty[e] = False
+            kind = 0 if e < n else 1
+            s_all = _effective_score(e, kind, raw_all, cap_all, m)
+            s_true = _effective_score(e, kind, raw_true, cap_true, m)
             mask = 0
             right = 0
             for j in range(L):
-                if t < m.list_start[j]:
+                if m.list_subject[j] != kind or t < m.list_start[j]:
                     continue
                 bit = 1 << j
                 kj = m.list_kind[j]
@@ -385,12 +637,58 @@ def simulate_unit(m, unit, gid0, n, out):
                     if s_true >= thr:
                         right |= bit
                 elif kj == LIST_RECORD:
-                    li = m.list_rec_index[j]
-                    if until_all[li, i] > t:
+                    until, until_true = _record_listing(rec, rec_head, e, j, t, m)
+                    if until > t:
                         mask |= bit
-                    if until_true[li, i] > t:
+                        if until < D:
+                            ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, until,
+                                                   EV_WAKE, e, 0)
+                    if until_true > t:
                         right |= bit
-            old = listed_mask[i] & 0xFFFFFFFF
+                elif kj == LIST_FIRM_LINKED:
+                    src = m.list_src_mask[j]
+                    for ff in range(rep_ptr[e], rep_ptr[e + 1]):
+                        fm = listed_mask[n + rep_firms[ff]]
+                        if fm & src:
+                            mask |= bit
+                            if (fm >> 32) & fm & src:
+                                right |= bit
+                elif kj == LIST_HOUSEHOLD:
+                    src = m.list_src_mask[j]
+                    for h in range(hh_lo[e], hh_hi[e]):
+                        if h != e:
+                            hm = listed_mask[h]
+                            if hm & src:
+                                mask |= bit
+                                if (hm >> 32) & hm & src:
+                                    right |= bit
+            if kind == 1:  # escalation needs the firm's other lists first
+                for j in range(L):
+                    if m.list_kind[j] != LIST_ESCALATION or t < m.list_start[j]:
+                        continue
+                    sb = 1 << m.list_esc_source[j]
+                    if mask & sb:
+                        if src_since[j, e] == NEVER:
+                            src_since[j, e] = t
+                        due = src_since[j, e] + m.list_esc_after[j]
+                        if t >= due:
+                            mask |= 1 << j
+                            if right & sb:
+                                right |= 1 << j
+                        elif due < D:
+                            ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, due,
+                                                   EV_WAKE, e, 0)
+                    else:
+                        src_since[j, e] = NEVER
+            tr = _tier_of(s_all, kind, m)
+            if tr != tier[e]:
+                if tier[e] >= 0:
+                    tier_count[kind, tier[e]] -= 1
+                if tr >= 0:
+                    tier_count[kind, tr] += 1
+                tier[e] = tr
+            old = listed_mask[e] & 0xFFFFFFFF
+            listed_mask[e] = mask | (right << 32)
             if mask != old:
                 changed = mask ^ old
                 for j in range(L):
@@ -403,61 +701,80 @@ def simulate_unit(m, unit, gid0, n, out):
                                 grown[:n_log] = log[:n_log]
                                 log = grown
                             log[n_log, 0] = t
-                            log[n_log, 1] = i
+                            log[n_log, 1] = e
                             log[n_log, 2] = j
                             log[n_log, 3] = on * (1 if (right & (1 << j)) else 2)
                             n_log += 1
+                if kind == 1 and (changed & m.firm_linked_src):
+                    n_dirty = _mark(rep[e - n], dirty, dirty_list, n_dirty)
+                if kind == 0 and (changed & m.household_src):
+                    for h in range(hh_lo[e], hh_hi[e]):
+                        if h != e:
+                            n_dirty = _mark(h, dirty, dirty_list, n_dirty)
+            if kind == 1:
+                continue
             was_black = (old & m.black_mask) != 0
             is_black = (mask & m.black_mask) != 0
             is_wrong = is_black and (mask & right & m.black_mask) == 0
             if is_black and not was_black:
                 n_listed += 1
                 new_today += 1
-                listed_since[i] = t
-                ever_listed[i] = True
+                listed_since[e] = t
+                if ever_listed[e] and shock_flag[e]:
+                    trapped[e] = True
+                ever_listed[e] = True
             elif was_black and not is_black:
                 n_listed -= 1
                 off_today += 1
-                listed_days[i] += t - listed_since[i]
-            if is_wrong and not wrongful[i]:
+                listed_days[e] += t - listed_since[e]
+                out.spell_hist[min(t - listed_since[e], D)] += 1
+            if is_wrong and not wrongful[e]:
                 n_wrong += 1
-                wrong_since[i] = t
-                ever_wrong[i] = True
-            elif wrongful[i] and not is_wrong:
+                wrong_since[e] = t
+                ever_wrong[e] = True
+            elif wrongful[e] and not is_wrong:
                 n_wrong -= 1
-                wrong_days[i] += t - wrong_since[i]
-            wrongful[i] = is_wrong
-            # right-ness per list is needed for wrongful blocks: keep it in the high bits
-            listed_mask[i] = mask | (right << 32)
+                wrong_days[e] += t - wrong_since[e]
+                out.wrong_spell_hist[min(t - wrong_since[e], D)] += 1
+            wrongful[e] = is_wrong
             for k in range(K):
-                if (mask & m.action_restrict[k]) != 0 and not chain_active[k, i]:
-                    t1 = next_attempt(k0, k1, k, gid0 + i, t, p_att[k, i], D)
+                if (mask & (m.action_restrict[k] | m.action_reward[k])) and not chain_active[k, e]:
+                    t1 = next_attempt(k0, k1, k, gid0 + e, t, p_att[k, e], D)
                     if t1 < D:
                         ev, n_ev, free = _push(ev, n_ev, free, head, PH_ATT, t1, EV_ATTEMPT,
-                                               i, k)
-                        chain_active[k, i] = True
+                                               e, k)
+                        chain_active[k, e] = True
         n_dirty = 0
 
-        # ---- phase 2: attempts at restricted actions
-        slot = head[PH_ATT, t]
-        while slot >= 0:
+        # ---- phase 2: attempts at actions a list restricts or fast-tracks
+        while head[PH_ATT, t] >= 0:  # pop from the head: same-day pushes are seen too
+            slot = head[PH_ATT, t]
+            head[PH_ATT, t] = ev[slot, 3]
             i, k = ev[slot, 1], ev[slot, 2]
-            nxt = ev[slot, 3]
             ev[slot, 3] = free
             free = slot
-            slot = nxt
             chain_active[k, i] = False
             mask = listed_mask[i] & 0xFFFFFFFF
             right = listed_mask[i] >> 32
             restricting = mask & m.action_restrict[k]
-            if restricting == 0:
+            if (mask & (m.action_restrict[k] | m.action_reward[k])) == 0:
                 continue
-            if uniform4(k0, k1, stream(ENFORCEMENT, k), gid0 + i, t)[0] < m.enforcement[k, t]:
+            if restricting and (uniform4(k0, k1, stream(ENFORCEMENT, k), gid0 + i, t)[0]
+                                < m.enforcement[k, t]):
                 out.blocked[k, t] += 1
                 blocked_i[i] += 1
                 if (restricting & right) == 0:
                     out.blocked_wrongful[k, t] += 1
                     blocked_wrong_i[i] += 1
+                if m.econ_on and m.shock_days[k] > 0:
+                    shock_until[i] = max(shock_until[i], t + m.shock_days[k])
+                    shock_flag[i] = True
+                    shocked[i] = True
+                    out.shocks[t] += 1
+            elif not restricting and (mask & m.action_reward[k]) and m.reward_days[k, t] > 0:
+                out.green_days[k, t] += m.reward_days[k, t]
+                out.fast_tracked[k, t] += 1
+                green_i[i] += m.reward_days[k, t]
             t1 = next_attempt(k0, k1, k, gid0 + i, t + 1, p_att[k, i], D)
             if t1 < D:
                 ev, n_ev, free = _push(ev, n_ev, free, head, PH_ATT, t1, EV_ATTEMPT, i, k)
@@ -471,20 +788,27 @@ def simulate_unit(m, unit, gid0, n, out):
         out.records_active[t] += records_active
         for j in range(L):
             out.list_size[j, t] += list_count[j]
+        for j in range(dept_active.size):
+            out.dept_active[j, t] += dept_active[j]
+        for j in range(m.n_tiers[0]):
+            out.tiers[j, t] += tier_count[0, j]
+        for j in range(m.n_tiers[1]):
+            out.firm_tiers[j, t] += tier_count[1, j]
 
-    # close open spells and add the unit's residents to their groups
-    final_score = np.empty(n, dtype=np.int64)
+    # ---- close open spells; add the unit's residents to their groups
+    final_score = np.empty(E, dtype=np.int64)
     n_attr = codes.shape[0]
+    for e in range(E):
+        final_score[e] = _effective_score(e, 0 if e < n else 1, raw_all, cap_all, m)
     for i in range(n):
         if (listed_mask[i] & 0xFFFFFFFF & m.black_mask) != 0:
             listed_days[i] += D - listed_since[i]
         if wrongful[i]:
             wrong_days[i] += D - wrong_since[i]
-        final_score[i] = _effective_score(i, raw_all, cap_all, m)
-        b = (final_score[i] - (m.score_base - 1000)) // SCORE_BIN
+        b = (final_score[i] - (m.score_base[0] - 1000)) // SCORE_BIN
         b = min(max(b, 0), SCORE_BINS - 1)
-        for k in range(n_attr):
-            g = out.group[k, codes[k, i]]
+        for k in range(-1, n_attr):  # k = -1: all residents
+            g = out.totals if k < 0 else out.group[k, codes[k, i]]
             g[0] += 1
             g[1] += ever_listed[i]
             g[2] += listed_days[i]
@@ -495,26 +819,11 @@ def simulate_unit(m, unit, gid0, n, out):
             g[7] += final_score[i]
             g[8] += records_i[i]
             g[9] += records_i[i] > 0
-            out.score_hist[k, codes[k, i], b] += 1
+            g[10] += green_i[i]
+            g[11] += shocked[i]
+            g[12] += trapped[i]
+            if k >= 0:
+                out.score_hist[k, codes[k, i], b] += 1
+    out.firms[0] += nf
     return (rec[:n_rec].copy(), log[:n_log].copy(), codes, household, final_score,
-            listed_days, wrong_days, blocked_i)
-
-
-@njit(cache=True, nogil=True)
-def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, m):
-    if n_rec == rec.shape[0]:
-        grown = np.empty((rec.shape[0] * 2, N_RCOLS), dtype=np.int64)
-        grown[:n_rec] = rec[:n_rec]
-        rec = grown
-    day_rec = t + m.dept_delay[dept]
-    rec[n_rec, R_SUBJECT] = subject
-    rec[n_rec, R_ACTOR] = actor
-    rec[n_rec, R_ACT] = a
-    rec[n_rec, R_DEPT] = dept
-    rec[n_rec, R_PROV] = prov
-    rec[n_rec, R_DAY_ACT] = t
-    rec[n_rec, R_DAY_REC] = day_rec
-    rec[n_rec, R_DAY_ON] = min(max(day_rec, m.dept_share_day[dept]), NEVER)
-    rec[n_rec, R_DAY_OFF] = NEVER
-    rec[n_rec, R_POINTS] = 0
-    return rec, n_rec + 1
+            listed_days, wrong_days, blocked_i, employer, fcodes, rep, green_i, trapped)

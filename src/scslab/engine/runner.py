@@ -33,16 +33,24 @@ class ShardResult:
 
 
 def unit_offsets(cm: CompiledModel) -> tuple[np.ndarray, np.ndarray]:
+    """Residents per unit and the global id of each unit's first resident."""
     sizes = unit_sizes(cm.residents, cm.units)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     return sizes, offsets
+
+
+def firm_offsets(cm: CompiledModel) -> tuple[np.ndarray, np.ndarray]:
+    """Firms per unit (``firms.per_1000_residents``, rounded) and each unit's first firm id."""
+    sizes, _ = unit_offsets(cm)
+    firms = np.floor(sizes * cm.firms_per_1000 / 1000.0 + 0.5).astype(np.int64)
+    return firms, np.concatenate([[0], np.cumsum(firms)[:-1]])
 
 
 def empty_outputs(cm: CompiledModel) -> UnitOutputs:
     a = cm.arrays
     return new_outputs(
         cm.n_days, len(cm.acts), len(cm.actions), len(cm.lists), len(cm.attributes),
-        a.attr_cum.shape[1],
+        a.attr_cum.shape[1], len(cm.departments), a.tier_floor.shape[1],
     )
 
 
@@ -54,20 +62,24 @@ def run_units(
 ) -> ShardResult:
     """Simulate ``units`` one after another; ``on_unit(unit, residents)`` reports progress."""
     sizes, offsets = unit_offsets(cm)
+    nfirms, foffsets = firm_offsets(cm)
     out = empty_outputs(cm)
     result = ShardResult(outputs=out, units=[])
     for u in units:
         u = int(u)
         n = int(sizes[u])
-        rec, log, codes, household, score, listed_days, wrong_days, blocked = simulate_unit(
-            cm.arrays, u, int(offsets[u]), n, out
+        (rec, log, codes, household, score, listed_days, wrong_days, blocked, employer,
+         fcodes, rep, green, trapped) = simulate_unit(
+            cm.arrays, u, int(offsets[u]), n, int(foffsets[u]), int(nfirms[u]), out
         )
         result.units.append(u)
         if cm.arrays.trace:
             result.traces.append(
-                dict(unit=u, gid0=int(offsets[u]), records=rec, list_log=log, codes=codes,
-                     household=household, score=score, listed_days=listed_days,
-                     wrongful_days=wrong_days, blocked=blocked)
+                dict(unit=u, gid0=int(offsets[u]), fgid0=int(foffsets[u]), n=n,
+                     records=rec, list_log=log, codes=codes, household=household,
+                     score=score, listed_days=listed_days, wrongful_days=wrong_days,
+                     blocked=blocked, employer=employer, fcodes=fcodes, rep=rep,
+                     green_days=green, trapped=trapped)
             )
         if on_unit is not None:
             on_unit(u, n)

@@ -138,6 +138,8 @@ class Attribute(Strict):
 
 
 class Population(Strict):
+    """Residents, their units, households and attributes."""
+
     residents: Annotated[int, Field(ge=1, le=2_000_000_000)]
     units: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         description="subdistricts/townships; every interaction stays inside a unit"
@@ -146,6 +148,7 @@ class Population(Strict):
         Field(default_factory=lambda: {1: 1.0}, description="relative weight of each size")
     )
     attributes: dict[Name, Attribute] = Field(default_factory=dict)
+    firms: Firms | None = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -159,12 +162,27 @@ class Population(Strict):
 
 
 class Act(Strict):
-    """A kind of act (ground truth): what residents really do."""
+    """A kind of act (ground truth): what residents (or firms) really do."""
 
     rate: Rate
     multipliers: Multipliers
+    subject: Literal["resident", "firm"] = "resident"
     valence: Literal["negative", "positive"] = "negative"
+    speech: bool = Field(False, description="an act of speech (chilling applies, not deterrence)")
+    shock_multiplier: Annotated[float, Field(ge=1, le=100)] = Field(
+        1.0, description="rate multiplier while the resident suffers an income shock"
+    )
     description: str = ""
+
+
+class Firms(Strict):
+    """Firms of each unit: attributes, a legal representative and employees."""
+
+    per_1000_residents: Annotated[float, Field(ge=0, le=1000)] = 30.0
+    attributes: dict[Name, Attribute] = Field(default_factory=dict)
+    employed_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.6, description="share of residents employed by a firm of their unit"
+    )
 
 
 class Recording(Strict):
@@ -197,11 +215,20 @@ class Score(Strict):
     )
     retention_days: dict[Name, DatedRetention] = Field(default_factory=dict)
     default_retention_days: DatedRetention = "lifelong"
+    tiers: dict[Annotated[str, BeforeValidator(str)], float | None] = Field(
+        default_factory=dict,
+        description="grade -> lowest score of the grade, highest grade first; null = the rest",
+    )
 
     @model_validator(mode="after")
     def _bounds(self):
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        floors = [v for v in self.tiers.values() if v is not None]
+        if floors != sorted(floors, reverse=True):
+            raise ValueError("tiers must run from the highest grade down")
+        if len(self.tiers) > 16:
+            raise ValueError("at most 16 tiers")
         return self
 
 
@@ -209,6 +236,7 @@ class ScoreList(Strict):
     """Listed while the score is below (black) or at least (red) a dated threshold."""
 
     kind: Literal["score"]
+    subject: Literal["resident", "firm"] = "resident"
     below: DatedThreshold | None = None
     at_least: DatedThreshold | None = None
     color: Literal["black", "red"] | None = None
@@ -224,18 +252,62 @@ class ScoreList(Strict):
         return self
 
 
+class Extension(Strict):
+    """At the end of a listing whose obligation is unperformed, extend it."""
+
+    probability: Annotated[float, Field(ge=0, le=1)] = 0.0
+    days: Annotated[int, Field(ge=0, le=3650)] = 365
+
+
 class RecordList(Strict):
-    """A record of one of ``acts`` lists its subject for ``duration_days``."""
+    """A record of one of ``acts`` lists its subject for ``duration_days`` (until the
+    obligation is performed, the record is removed, or the time runs out)."""
 
     kind: Literal["record"]
     acts: list[Name] = Field(min_length=1)
     duration_days: DatedDays = 730
+    extension: Extension | None = None
     color: Literal["black", "red"] = "black"
     starts: dt.date | None = None
     description: str = ""
 
 
-ListRule = Annotated[ScoreList | RecordList, Field(discriminator="kind")]
+class FirmLinkedList(Strict):
+    """A resident is listed while a firm they legally represent is on one of ``lists``."""
+
+    kind: Literal["firm_linked"]
+    lists: list[Name] = Field(min_length=1)
+    color: Literal["black", "red"] = "black"
+    starts: dt.date | None = None
+    description: str = ""
+
+
+class HouseholdList(Strict):
+    """Association: a resident is flagged while another member of the household is on
+    one of ``lists``."""
+
+    kind: Literal["household"]
+    lists: list[Name] = Field(min_length=1)
+    color: Literal["black", "red"] = "black"
+    starts: dt.date | None = None
+    description: str = ""
+
+
+class EscalationList(Strict):
+    """A firm moves onto this list after ``after_days`` uncorrected on list ``source``."""
+
+    kind: Literal["escalation"]
+    source: Name
+    after_days: Annotated[int, Field(ge=0, le=36500)] = 1095
+    color: Literal["black", "red"] = "black"
+    starts: dt.date | None = None
+    description: str = ""
+
+
+ListRule = Annotated[
+    ScoreList | RecordList | FirmLinkedList | HouseholdList | EscalationList,
+    Field(discriminator="kind"),
+]
 
 
 class Sanction(Strict):
@@ -244,14 +316,116 @@ class Sanction(Strict):
     lists: list[Name] = Field(min_length=1)
     enforcement: DatedProbability = 1.0
     starts: dt.date | None = None
+    income_shock_days: Annotated[int, Field(ge=0, le=3650)] = Field(
+        0, description="a block causes an income shock this long (economic feedback loop)"
+    )
+
+
+class Reward(Strict):
+    """Green channel: status on any of ``lists`` fast-tracks the action."""
+
+    lists: list[Name] = Field(min_length=1)
+    days_saved: Annotated[float, Field(ge=0, le=3650)] = 10.0
+    starts: dt.date | None = None
+
+
+class Performance(Strict):
+    """The subject of a true record of this act performs the obligation at this rate
+    (multiplied by attribute multipliers, e.g. by income decile); a listing it triggered
+    ends ``removal_days`` later."""
+
+    rate: Rate
+    multipliers: Multipliers
+    removal_days: Annotated[int, Field(ge=0, le=3650)] = 3
+
+
+class Appeals(Strict):
+    """Notice and appeal against records."""
+
+    notified: DatedProbability = Field(0.0, description="chance the subject is notified")
+    notice_if_notified: Annotated[float, Field(ge=0, le=1)] = 0.9
+    notice_otherwise: Annotated[float, Field(ge=0, le=1)] = 0.1
+    appeal_true_records: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.05, description="chance a subject who notices a true record appeals it anyway"
+    )
+    filing_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    review_days: Annotated[int, Field(ge=0, le=3650)] = 15
+    success_wrong: Annotated[float, Field(ge=0, le=1)] = 0.8
+    success_true: Annotated[float, Field(ge=0, le=1)] = 0.05
+
+
+class Repair(Strict):
+    """Credit repair: after ``after_days`` a negative record can be removed at ``rate``."""
+
+    after_days: Annotated[int, Field(ge=0, le=36500)] = 365
+    rate: Rate
+    acts: list[Name] | None = Field(None, description="acts it applies to; null = all negative")
+
+
+class Remedies(Strict):
+    perform: dict[Name, Performance] = Field(default_factory=dict)
+    appeals: Appeals | None = None
+    repair: Repair | None = None
+
+
+class FirmScore(Strict):
+    """Firms' own score (e.g. tax credit out of 100) with points for firm acts."""
+
+    base: Annotated[int, Field(ge=-100_000, le=100_000)] = 100
+    min: int | None = None
+    max: int | None = None
+    tiers: dict[Annotated[str, BeforeValidator(str)], float | None] = Field(default_factory=dict)
 
 
 class Policy(Strict):
     score: Score = Field(default_factory=Score)
+    firm_score: FirmScore = Field(default_factory=FirmScore)
     lists: dict[Name, ListRule] = Field(default_factory=dict)
     sanctions: dict[Name, Sanction] = Field(
         default_factory=dict, description="action -> which lists block it"
     )
+    rewards: dict[Name, Reward] = Field(
+        default_factory=dict, description="action -> which lists fast-track it"
+    )
+    remedies: Remedies = Field(default_factory=Remedies)
+
+
+class Deterrence(Strict):
+    """Perceived sanction risk lowers the rates of negative, non-speech acts."""
+
+    enabled: bool = False
+    general: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.2, description="reduction while the act is scored by the platform"
+    )
+    personal: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.3, description="further reduction while the resident has an active negative record"
+    )
+
+
+class Chilling(Strict):
+    """Surveillance of speech and the salience of sanctions lower speech acts."""
+
+    enabled: bool = False
+    surveillance: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.3, description="reduction while speech is scored"
+    )
+    salience: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.3, description="reduction when the unit's listed share reaches salience_share"
+    )
+    salience_share: Annotated[float, Field(gt=0, le=1)] = 0.05
+
+
+class Economic(Strict):
+    """A blocked job or loan causes an income shock that raises acts' rates by their
+    ``shock_multiplier``."""
+
+    enabled: bool = False
+
+
+class Feedback(Strict):
+    economic: Economic = Field(default_factory=Economic)
+    deterrence: Deterrence = Field(default_factory=Deterrence)
+    chilling: Chilling = Field(default_factory=Chilling)
 
 
 class Action(Strict):
@@ -280,6 +454,7 @@ class Scenario(Strict):
     departments: dict[Name, Department] = Field(default_factory=dict)
     policy: Policy = Field(default_factory=Policy)
     actions: dict[Name, Action] = Field(default_factory=dict)
+    feedback: Feedback = Field(default_factory=Feedback)
     outputs: Outputs = Field(default_factory=Outputs)
 
     @model_validator(mode="after")
@@ -300,8 +475,22 @@ class Scenario(Strict):
         return int(self.days)
 
 
+def list_subject(s: Scenario, name: str) -> str:
+    """'resident' or 'firm': whom list ``name`` holds."""
+    rule = s.policy.lists[name]
+    if isinstance(rule, ScoreList):
+        return rule.subject
+    if isinstance(rule, RecordList):
+        act = s.acts.get(rule.acts[0])
+        return act.subject if act is not None else "resident"
+    if isinstance(rule, EscalationList):
+        return "firm"
+    return "resident"
+
+
 def reference_problems(s: Scenario) -> list[dict]:
-    """Cross-references the schema alone cannot check: every name used must be defined.
+    """Cross-references the schema alone cannot check: every name used must be defined,
+    and lists, acts and actions must concern the right kind of subject.
 
     Returns problems as dicts with ``path``, ``value`` and ``message``.
     """
@@ -310,46 +499,84 @@ def reference_problems(s: Scenario) -> list[dict]:
     lists = set(s.policy.lists)
     actions = set(s.actions)
     attrs = s.population.attributes
+    firms = s.population.firms
+    firm_attrs = firms.attributes if firms is not None else {}
+
+    def add(path, value, message):
+        problems.append({"path": path, "value": value, "message": message})
 
     def need(name, known, path, what):
         if name not in known:
             allowed = ", ".join(sorted(known)) or "none defined"
-            problems.append(
-                {"path": path, "value": name, "message": f"unknown {what}; defined: {allowed}"}
-            )
+            add(path, name, f"unknown {what}; defined: {allowed}")
+            return False
+        return True
 
-    def check_multipliers(mults, path):
-        for attr, table in mults.items():
-            if attr not in attrs:
-                need(attr, attrs, f"{path}.{attr}", "attribute")
+    def check_multipliers(mults, path, table):
+        for attr, by_cat in mults.items():
+            if not need(attr, table, f"{path}.{attr}", "attribute"):
                 continue
-            for cat in table:
-                need(cat, attrs[attr].categories, f"{path}.{attr}.{cat}", f"category of {attr}")
+            for cat in by_cat:
+                need(cat, table[attr].categories, f"{path}.{attr}.{cat}", f"category of {attr}")
 
     for a, act in s.acts.items():
-        check_multipliers(act.multipliers, f"acts.{a}.multipliers")
+        table = attrs if act.subject == "resident" else firm_attrs
+        check_multipliers(act.multipliers, f"acts.{a}.multipliers", table)
+        if act.subject == "firm" and firms is None:
+            add(f"acts.{a}.subject", "firm", "firm acts need population.firms")
     for k, action in s.actions.items():
-        check_multipliers(action.multipliers, f"actions.{k}.multipliers")
+        check_multipliers(action.multipliers, f"actions.{k}.multipliers", attrs)
     for d, dep in s.departments.items():
         for a in dep.records:
             need(a, acts, f"departments.{d}.records.{a}", "act")
-    for a in s.policy.score.points:
-        need(a, acts, f"policy.score.points.{a}", "act")
-    for a in s.policy.score.caps:
-        need(a, acts, f"policy.score.caps.{a}", "act")
-    for a in s.policy.score.retention_days:
-        need(a, acts, f"policy.score.retention_days.{a}", "act")
+    sc = s.policy.score
+    for field in ("points", "caps", "retention_days"):
+        for a in getattr(sc, field):
+            need(a, acts, f"policy.score.{field}.{a}", "act")
     for name, rule in s.policy.lists.items():
+        path = f"policy.lists.{name}"
         if isinstance(rule, RecordList):
+            subjects = set()
             for i, a in enumerate(rule.acts):
-                need(a, acts, f"policy.lists.{name}.acts[{i}]", "act")
-    for k, sanction in s.policy.sanctions.items():
-        need(k, actions, f"policy.sanctions.{k}", "action")
-        for i, lst in enumerate(sanction.lists):
-            need(lst, lists, f"policy.sanctions.{k}.lists[{i}]", "list")
-    if len(s.policy.lists) > 16:
-        problems.append(
-            {"path": "policy.lists", "value": len(s.policy.lists),
-             "message": "at most 16 lists are supported"}
-        )
+                if need(a, acts, f"{path}.acts[{i}]", "act"):
+                    subjects.add(s.acts[a].subject)
+            if len(subjects) > 1:
+                add(f"{path}.acts", rule.acts, "acts of one record list must share a subject")
+        elif isinstance(rule, ScoreList) and rule.subject == "firm" and firms is None:
+            add(f"{path}.subject", "firm", "firm lists need population.firms")
+        elif isinstance(rule, FirmLinkedList | HouseholdList):
+            want = "firm" if isinstance(rule, FirmLinkedList) else "resident"
+            for i, src in enumerate(rule.lists):
+                if not need(src, lists, f"{path}.lists[{i}]", "list"):
+                    continue
+                src_rule = s.policy.lists[src]
+                if list_subject(s, src) != want:
+                    add(f"{path}.lists[{i}]", src, f"must name a {want} list")
+                elif isinstance(src_rule, HouseholdList):
+                    add(f"{path}.lists[{i}]", src, "a household list cannot feed another")
+        elif isinstance(rule, EscalationList):
+            if need(rule.source, lists, f"{path}.source", "list"):
+                if list_subject(s, rule.source) != "firm" or isinstance(
+                    s.policy.lists[rule.source], EscalationList
+                ):
+                    add(f"{path}.source", rule.source, "must name a firm list (not escalation)")
+    for section in ("sanctions", "rewards"):
+        for k, rule in getattr(s.policy, section).items():
+            need(k, actions, f"policy.{section}.{k}", "action")
+            for i, lst in enumerate(rule.lists):
+                if need(lst, lists, f"policy.{section}.{k}.lists[{i}]", "list"):
+                    if list_subject(s, lst) != "resident":
+                        add(f"policy.{section}.{k}.lists[{i}]", lst,
+                            "actions are residents'; name a resident list")
+    rem = s.policy.remedies
+    for a, perf in rem.perform.items():
+        if need(a, acts, f"policy.remedies.perform.{a}", "act"):
+            table = attrs if s.acts[a].subject == "resident" else firm_attrs
+            check_multipliers(perf.multipliers, f"policy.remedies.perform.{a}.multipliers",
+                              table)
+    if rem.repair is not None and rem.repair.acts:
+        for i, a in enumerate(rem.repair.acts):
+            need(a, acts, f"policy.remedies.repair.acts[{i}]", "act")
+    if len(s.policy.lists) > 30:
+        add("policy.lists", len(s.policy.lists), "at most 30 lists are supported")
     return problems
