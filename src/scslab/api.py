@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from scslab.engine.budget import check_budget
 from scslab.engine.compile import CompiledModel, compile_scenario
 from scslab.engine.runner import ShardResult, run_units, shard_units
 from scslab.metrics import tables
@@ -53,6 +54,10 @@ class RunResult:
     @property
     def residents(self) -> pd.DataFrame | None:
         return self.extra.get("residents")
+
+    @property
+    def firms(self) -> pd.DataFrame | None:
+        return self.extra.get("firms")
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"timeseries": self.timeseries, "groups": self.groups, "scores": self.scores,
@@ -170,6 +175,7 @@ def run(
     units into that many sets; results are identical for any value.
     """
     cm = prepare(scenario, seed=seed, residents=residents, days=days, sets=sets, trace=trace)
+    check_budget(cm, out=out)
     t0 = time.perf_counter()
     result = simulate(cm, shards=shards, on_unit=on_unit)
     seconds = time.perf_counter() - t0

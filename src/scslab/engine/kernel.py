@@ -271,10 +271,6 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
     for a in range(A):
         if m.cap_index[a] >= 0:
             n_caps += 1
-    has_record_lists = False
-    for j in range(L):
-        if m.list_kind[j] == LIST_RECORD:
-            has_record_lists = True
 
     # ---- population: residents, households, firms, employers
     codes = build_attributes(k0, k1, gid0, n, m.attr_ncat, m.attr_cum)
@@ -386,7 +382,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
         lo, hi = (0, n) if m.act_subject[a] == 0 else (n, E)
         for e in range(lo, hi):
             p = p_res[a, e] if e < n else p_firm[a, e - n]
-            if m.econ_on and e < n:
+            if e < n:  # candidates at the shocked rate whether or not the loop is on (CRN)
                 p = min(1.0, p * m.act_shock[a])
             if p <= 0.0:
                 continue
@@ -418,9 +414,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 p_base = p_res[a, e] if e < n else p_firm[a, e - n]
                 p_cand = p_base
                 p_now = p_base
-                if m.econ_on and e < n:
+                if e < n:
                     p_cand = min(1.0, p_base * m.act_shock[a])
-                    if shock_until[e] > t:
+                    if m.econ_on and shock_until[e] > t:
                         p_now = p_cand
                 if e < n and m.act_negative[a]:
                     if m.act_speech[a]:
