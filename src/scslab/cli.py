@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +29,9 @@ console = Console(stderr=True)
 out = Console()
 
 # Commands that live beside the module they drive register themselves here.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "scslab.report.cli",
+]
 
 
 def fail(err: ScslabError) -> None:
@@ -134,6 +137,9 @@ def run_cmd(
         fail(e)
     print_summary(rr.summary)
     out.print(f"results: {path}")
+    out.print("charts, the scenario in plain words and the command that reproduces it:")
+    out.print(f"  scslab report {shlex.quote(str(path))} -o report.html", soft_wrap=True,
+              markup=False, highlight=False)
 
 
 def print_summary(summary: dict) -> None:

@@ -1,0 +1,418 @@
+"""Chart builders: small functions from runs to one Altair chart, or ``None``.
+
+Each builder takes the runs of a report (``RunView`` objects, see ``report/data.py``) and
+returns an Altair chart, or ``None`` when none of the runs has the data it needs (a column
+or table added by a later version, or a run written without tracing).  ``CHARTS`` lists
+them in report order with a title and a plain-words caption; to add a chart, write a
+builder and append a ``ChartSpec``.
+
+Every chart carries its data inline, so the report needs no files and no network.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from scslab.report.data import RunView
+
+MAX_POINTS_PER_SERIES = 1500  # longer runs are thinned to every k-th day (last day kept)
+WIDE = 760
+FACET_WIDTH = 330
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    key: str
+    title: str
+    caption: str
+    build: Callable[[list[RunView]], alt.TopLevelMixin | None]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """Plain JSON-able rows: NaN becomes null, numpy scalars become Python numbers."""
+    df = df.astype(object).where(pd.notna(df), None)
+    return df.to_dict("records")
+
+
+_DATA: dict[str, list[dict]] = {}
+_NAMES = itertools.count()
+
+
+def inline(df: pd.DataFrame) -> alt.Data:
+    """A named data reference; the rows are attached when the spec is made (``to_spec``,
+    ``with_data``), so Altair does not validate thousands of rows one by one."""
+    name = f"scslab-{next(_NAMES)}"
+    _DATA[name] = records(df)
+    return alt.Data(name=name)
+
+
+def _data_names(d) -> set[str]:
+    found: set[str] = set()
+    if isinstance(d, dict):
+        data = d.get("data")
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            found.add(data["name"])
+        for v in d.values():
+            found |= _data_names(v)
+    elif isinstance(d, list):
+        for v in d:
+            found |= _data_names(v)
+    return found
+
+
+def with_data(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart with its rows inside it (``datasets``), to display or save on its own."""
+    names = _data_names(chart.to_dict(validate=False))
+    chart.datasets = {n: _DATA.pop(n) for n in names if n in _DATA}
+    return chart
+
+
+def labels(runs: list[RunView]) -> list[str]:
+    return [r.label for r in runs]
+
+
+def thin(ts: pd.DataFrame) -> pd.DataFrame:
+    n = len(ts)
+    if n <= MAX_POINTS_PER_SERIES:
+        return ts
+    k = int(np.ceil(n / MAX_POINTS_PER_SERIES))
+    keep = np.zeros(n, dtype=bool)
+    keep[::k] = True
+    keep[-1] = True
+    return ts[keep]
+
+
+def flat_runs_dropped(v: np.ndarray) -> np.ndarray:
+    """Rows to keep so that a line through them is unchanged: drop the inside points of
+    runs of equal values (first and last kept), which cuts most days of a quiet series."""
+    keep = np.ones(len(v), dtype=bool)
+    if len(v) > 2:
+        keep[1:-1] = (v[1:-1] != v[:-2]) | (v[1:-1] != v[2:])
+    return keep
+
+
+def long_series(runs: list[RunView], columns: Callable[[RunView, pd.DataFrame], dict],
+                *, cumulative: bool = False) -> pd.DataFrame | None:
+    """Long-form rows (run, date, series, value) from each run's timeseries.
+
+    ``columns(run, ts)`` maps a series label to a timeseries column; runs without any of
+    their columns are left out, and ``None`` is returned if no run has one.
+    """
+    parts = []
+    for r in runs:
+        ts = r.table("timeseries")
+        if ts is None or "date" not in ts:
+            continue
+        cols = {k: c for k, c in columns(r, ts).items() if c in ts}
+        if not cols:
+            continue
+        dates = pd.to_datetime(ts["date"]).dt.strftime("%Y-%m-%d")
+        for name, col in cols.items():
+            v = ts[col].astype(float)
+            if cumulative:
+                v = v.cumsum()
+            one = thin(pd.DataFrame({"run": r.label, "date": dates.values,
+                                     "series": name, "value": v.values}))
+            parts.append(one[flat_runs_dropped(one["value"].to_numpy())])
+    if not parts:
+        return None
+    return pd.concat(parts, ignore_index=True)
+
+
+def by_run(chart: alt.Chart, runs: list[RunView], *, height: int = 260) -> alt.TopLevelMixin:
+    """One panel for one run; side-by-side panels (shared scales) for several."""
+    if len(runs) == 1:
+        return chart.properties(width=WIDE, height=height)
+    return chart.properties(width=FACET_WIDTH, height=height - 40).facet(
+        facet=alt.Facet("run:N", sort=labels(runs), title=None,
+                        header=alt.Header(labelFontSize=13, labelFontWeight="bold")),
+        columns=min(len(runs), 2),
+    )
+
+
+def attribute_picker(attrs: list[str]) -> alt.Parameter:
+    return alt.param(
+        name="attribute", value=attrs[0],
+        bind=alt.binding_select(options=attrs, name="group attribute: "),
+    )
+
+
+# ---------------------------------------------------------------- builders
+
+
+def list_sizes(runs: list[RunView]) -> alt.TopLevelMixin | None:
+    """Residents on each list, on all lists, and wrongly listed, day by day."""
+
+    def cols(r: RunView, ts: pd.DataFrame) -> dict:
+        out = {"on any black list": "listed", "wrongly on a black list": "listed_wrongful"}
+        names = list(r.scenario.policy.lists) or [
+            c.removeprefix("list_") for c in ts.columns if c.startswith("list_")]
+        out.update({f"list: {n}": f"list_{n}" for n in names})
+        return out
+
+    df = long_series(runs, cols)
+    if df is None:
+        return None
+    chart = alt.Chart(inline(df)).mark_line(interpolate="step-after").encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("value:Q", title="residents listed"),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.condition("datum.series == 'wrongly on a black list'",
+                                 alt.value([4, 3]), alt.value([1, 0])),
+        tooltip=["run:N", "date:T", "series:N", alt.Tooltip("value:Q", format=",.0f")],
+    )
+    return by_run(chart, runs)
+
+
+def sanctions(runs: list[RunView]) -> alt.TopLevelMixin | None:
+    """Cumulative blocked attempts by kind of action, all and wrongful."""
+
+    def cols(r: RunView, ts: pd.DataFrame) -> dict:
+        names = list(r.scenario.actions)
+        out = {}
+        for a in names:
+            out[f"{a}: all"] = f"blocked_{a}"
+            out[f"{a}: wrongful"] = f"blocked_wrongful_{a}"
+        return out
+
+    df = long_series(runs, cols, cumulative=True)
+    if df is None or not df["value"].any():
+        return None
+    df[["action", "kind"]] = df["series"].str.rsplit(": ", n=1, expand=True)
+    chart = alt.Chart(inline(df)).mark_line().encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("value:Q", title="blocked attempts (cumulative)"),
+        color=alt.Color("action:N", title="action", legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.StrokeDash("kind:N", title=None, sort=["all", "wrongful"],
+                                  legend=alt.Legend(orient="bottom")),
+        detail="series:N",
+        tooltip=["run:N", "date:T", "action:N", "kind:N",
+                 alt.Tooltip("value:Q", format=",.0f")],
+    )
+    return by_run(chart, runs)
+
+
+def wrongful_listings(runs: list[RunView]) -> alt.TopLevelMixin | None:
+    """Wrongly listed residents and their share of the list, every run in one chart."""
+    parts = []
+    for r in runs:
+        ts = r.table("timeseries")
+        if ts is None or not {"listed", "listed_wrongful", "date"} <= set(ts.columns):
+            continue
+        t = thin(ts)
+        listed = t["listed"].astype(float)
+        parts.append(pd.DataFrame({
+            "run": r.label,
+            "date": pd.to_datetime(t["date"]).dt.strftime("%Y-%m-%d").values,
+            "wrongful": t["listed_wrongful"].astype(float).values,
+            "share": np.where(listed > 0, t["listed_wrongful"] / listed.where(listed > 0, 1),
+                              np.nan),
+        }))
+    if not parts:
+        return None
+    df = pd.concat(parts, ignore_index=True)
+    base = alt.Chart(inline(df)).encode(
+        x=alt.X("date:T", title=None),
+        color=alt.Color("run:N", sort=labels(runs), legend=alt.Legend(orient="bottom")),
+    )
+    count = base.mark_line(interpolate="step-after").encode(
+        y=alt.Y("wrongful:Q", title="residents wrongly listed"),
+        tooltip=["run:N", "date:T", alt.Tooltip("wrongful:Q", format=",.0f")],
+    ).properties(width=360, height=220)
+    share = base.mark_line().encode(
+        y=alt.Y("share:Q", title="wrongful share of the list", axis=alt.Axis(format="%")),
+        tooltip=["run:N", "date:T", alt.Tooltip("share:Q", format=".1%")],
+    ).properties(width=360, height=220)
+    return alt.hconcat(count, share)
+
+
+def records_by_provenance(runs: list[RunView]) -> alt.TopLevelMixin | None:
+    """Cumulative false and misattributed records: the data errors behind wrongful lists."""
+
+    def cols(r: RunView, ts: pd.DataFrame) -> dict:
+        return {"false record": "records_created_false",
+                "misattributed": "records_created_misattributed"}
+
+    df = long_series(runs, cols, cumulative=True)
+    if df is None:
+        return None
+    chart = alt.Chart(inline(df)).mark_line().encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("value:Q", title="erroneous records (cumulative)"),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(range=["#d62728", "#ff7f0e"])),
+        tooltip=["run:N", "date:T", "series:N", alt.Tooltip("value:Q", format=",.0f")],
+    )
+    return by_run(chart, runs, height=220)
+
+
+def score_distributions(runs: list[RunView]) -> alt.TopLevelMixin | None:
+    """Final scores by group: the share of each group in each 10-point bin."""
+    parts = []
+    for r in runs:
+        s = r.table("scores")
+        if s is None or not {"attribute", "group", "score_from", "residents"} <= set(s.columns):
+            continue
+        s = s.copy()
+        total = s.groupby(["attribute", "group"])["residents"].transform("sum")
+        s["share"] = s["residents"] / total
+        s["run"] = r.label
+        parts.append(s[["run", "attribute", "group", "score_from", "residents", "share"]])
+    if not parts:
+        return None
+    df = pd.concat(parts, ignore_index=True)
+    df["attribute"] = df["attribute"].astype(str)
+    df["group"] = df["group"].astype(str)
+    attrs = list(dict.fromkeys(df["attribute"]))
+    pick = attribute_picker(attrs)
+    chart = alt.Chart(inline(df)).mark_line(interpolate="step-after").encode(
+        x=alt.X("score_from:Q", title="final score (10-point bins)",
+                scale=alt.Scale(zero=False)),
+        y=alt.Y("share:Q", title="share of the group", axis=alt.Axis(format="%")),
+        color=alt.Color("group:N", title="group", legend=alt.Legend(orient="right")),
+        tooltip=["run:N", "attribute:N", "group:N", "score_from:Q",
+                 alt.Tooltip("residents:Q", format=","), alt.Tooltip("share:Q", format=".2%")],
+    ).add_params(pick).transform_filter("datum.attribute == attribute")
+    return by_run(chart, runs, height=240)
+
+
+def group_measure(measure: str, title: str, fmt: str) -> Callable:
+    """A bar chart of one ``groups`` measure per group, with the runs side by side."""
+
+    def build(runs: list[RunView]) -> alt.TopLevelMixin | None:
+        parts = []
+        for r in runs:
+            g = r.table("groups")
+            if g is None or "measure" not in g:
+                continue
+            g = g[g["measure"] == measure]
+            if "period" in g:
+                g = g[g["period"] == "run"]
+            if len(g):
+                parts.append(g.assign(run=r.label)[["run", "attribute", "group", "value"]])
+        if not parts:
+            return None
+        df = pd.concat(parts, ignore_index=True)
+        df["attribute"] = df["attribute"].astype(str)
+        df["group"] = df["group"].astype(str)
+        attrs = list(dict.fromkeys(df["attribute"]))
+        pick = attribute_picker(attrs)
+        return alt.Chart(inline(df)).mark_bar().encode(
+            y=alt.Y("group:N", title=None, sort=None),
+            x=alt.X("value:Q", title=title, axis=alt.Axis(format=fmt)),
+            yOffset=alt.YOffset("run:N", sort=labels(runs)),
+            color=alt.Color("run:N", sort=labels(runs), legend=alt.Legend(orient="bottom")),
+            tooltip=["run:N", "attribute:N", "group:N", alt.Tooltip("value:Q", format=fmt)],
+        ).add_params(pick).transform_filter("datum.attribute == attribute").properties(
+            width=WIDE - 120, height=alt.Step(max(8, 22 // len(runs))),
+        )
+
+    build.__name__ = f"group_{measure}"
+    return build
+
+
+def score_path(runs: list[RunView], path: pd.DataFrame | None) -> alt.TopLevelMixin | None:
+    """One resident's score over time (one line per run) above a strip that shows when
+    they were on a black list in each run."""
+    if path is None or len(path) == 0:
+        return None
+    df = path.copy()
+    order = [r for r in labels(runs) if r in set(df["run"])]
+    ends = []
+    for _, g in df.groupby("run", sort=False):
+        nxt = g["date"].shift(-1)
+        ends.extend(nxt.fillna(g["date"].iloc[-1]).tolist())
+    df["until"] = ends
+    line = alt.Chart(inline(df)).mark_line(interpolate="step-after", strokeWidth=2).encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("score:Q", title="score", scale=alt.Scale(zero=False)),
+        color=alt.Color("run:N", sort=order, legend=alt.Legend(orient="bottom")),
+        tooltip=["run:N", "date:T", "score:Q", "listed:N"],
+    ).properties(width=WIDE, height=200)
+    listed = df[df["listed"] == "yes"]
+    if len(listed) == 0:
+        return line
+    strip = alt.Chart(inline(listed)).mark_bar(height=12).encode(
+        x=alt.X("date:T", title=None),
+        x2="until:T",
+        y=alt.Y("run:N", sort=order, title="on a black list"),
+        color=alt.Color("run:N", sort=order, legend=alt.Legend(orient="bottom")),
+        tooltip=["run:N", alt.Tooltip("date:T", title="from"),
+                 alt.Tooltip("until:T", title="until")],
+    ).properties(width=WIDE, height=alt.Step(18))
+    return alt.vconcat(line, strip).resolve_scale(x="shared")
+
+
+CHARTS: list[ChartSpec] = [
+    ChartSpec("list_sizes", "List sizes over time",
+              "How many residents are on each list each day (red lists included), how many "
+              "are on any black list, and how many of those are there wrongly: listed only "
+              "because of false or misattributed records (dashed).",
+              list_sizes),
+    ChartSpec("sanctions", "Sanctions by kind",
+              "Attempts at each action blocked because the resident was on a black list, "
+              "added up "
+              "over time; dashed lines count the blocks that hit wrongly listed residents.",
+              sanctions),
+    ChartSpec("wrongful_listings", "Wrongful listings",
+              "Residents on a black list who would not be there if the platform held only "
+              "true records, as a count and as a share of everyone on a black list.",
+              wrongful_listings),
+    ChartSpec("records_by_provenance", "Data errors",
+              "False records (about acts that never happened) and misattributed records "
+              "(a real act put on the wrong resident), added up over time.",
+              records_by_provenance),
+    ChartSpec("score_distributions", "Score distributions by group",
+              "Final scores of each group, as the share of the group in each 10-point bin. "
+              "Choose the group attribute below the chart.",
+              score_distributions),
+    ChartSpec("listing_rate", "Listing rate by group",
+              "Share of each group ever put on a black list during the run. "
+              "Choose the group attribute below the chart.",
+              group_measure("listing_rate", "share ever listed", ".1%")),
+    ChartSpec("blocked_per_100k", "Blocked attempts by group",
+              "Blocked attempts per 100,000 residents of each group over the whole run.",
+              group_measure("blocked_per_100k", "blocked attempts per 100k residents", ",.0f")),
+]
+
+
+def build_all(runs: list[RunView]) -> list[tuple[ChartSpec, dict]]:
+    """Every chart that has data in these runs, as (spec, Vega-Lite dict)."""
+    out = []
+    for spec in CHARTS:
+        chart = spec.build(runs)
+        if chart is not None:
+            out.append((spec, to_spec(chart)))
+    return out
+
+
+def to_spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite dict, without the ``$schema`` URL (nothing is fetched anyway)."""
+    d = chart.to_dict()
+    d.pop("$schema", None)
+    datasets = d.setdefault("datasets", {})
+    for n in _data_names(d):
+        if n in _DATA:
+            datasets[n] = _DATA.pop(n)
+    return d
+
+
+def chart_for(result, key: str = "list_sizes") -> alt.TopLevelMixin:
+    """One report chart of one ``RunResult``, with its data inside (``RunResult.plot``)."""
+    spec = next((c for c in CHARTS if c.key == key), None)
+    if spec is None:
+        raise ValueError(f"unknown chart {key!r}; choose one of: "
+                         + ", ".join(c.key for c in CHARTS))
+    chart = spec.build([RunView.from_result(result)])
+    if chart is None:
+        raise ValueError(f"this run has no data for the chart {key!r}")
+    return with_data(chart)

@@ -1,0 +1,35 @@
+"""``scslab report``: registered in ``scslab.cli.COMMAND_MODULES``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    def report_cmd(
+        run_dirs: Annotated[list[Path], typer.Argument(help="one or more run directories")],
+        output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write")] = (
+            Path("report.html")),
+        title: Annotated[str | None, typer.Option(help="the report's title")] = None,
+    ) -> None:
+        """Write a self-contained HTML report of one run, or a comparison of several."""
+        from scslab.cli import fail, out
+        from scslab.errors import ScslabError
+        from scslab.outputs.rundir import read_manifest
+
+        try:
+            for d in run_dirs:
+                read_manifest(d)
+        except ScslabError as e:
+            fail(e)
+        from scslab.report.html import write_report
+
+        try:
+            path = write_report(run_dirs, output, title=title)
+        except OSError as e:
+            fail(ScslabError(f"{output}: cannot write the report: {e.strerror or e}"))
+        out.print(f"report: {path.resolve()}")

@@ -1,0 +1,361 @@
+"""Assemble the self-contained HTML report.
+
+The page carries everything it shows: the Vega, Vega-Lite and vega-embed JavaScript
+(the bundle shipped by ``vl-convert-python``), each chart's spec and data as inline JSON,
+and its own CSS.  A Content-Security-Policy forbids every network request, so a report
+opened offline or from an email attachment looks exactly as it does here.  Every text
+taken from a scenario or a run directory goes through ``esc`` (HTML-escaped), and the
+JSON inside ``<script>`` elements has ``<``, ``>`` and ``&`` written as ``\\u003c`` etc.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import json
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import yaml
+
+import scslab
+from scslab.report import charts, resident, words
+from scslab.report.data import RunView
+
+CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+       "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; connect-src 'none'")
+
+EMBED_OPTIONS = {
+    "renderer": "svg",
+    "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+}
+
+
+def esc(v: Any) -> str:
+    return html.escape(str(v), quote=True)
+
+
+def script_json(obj: Any) -> str:
+    """JSON safe to put inside a <script> element."""
+    text = json.dumps(obj, separators=(",", ":"), allow_nan=False, default=str)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+@functools.lru_cache(maxsize=1)
+def javascript_bundle() -> str:
+    """Vega + Vega-Lite + vega-embed as one script, matching Altair's Vega-Lite version."""
+    import vl_convert as vlc
+
+    want = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "v6.4.1" -> "6.4"
+    have = vlc.get_vegalite_versions()
+    version = want if want in have else have[-1]
+    bundle = vlc.javascript_bundle(vl_version=version)
+    if "</script" in bundle.lower():  # would end the inline <script> early
+        raise RuntimeError("the Vega bundle contains '</script'; cannot inline it")
+    return bundle
+
+
+def table(header: list[str], rows: list[list[Any]], cls: str = "") -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="{esc(cls)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def frame_table(df: pd.DataFrame, cls: str = "") -> str:
+    return table(list(df.columns), df.astype(object).values.tolist(), cls)
+
+
+# ---------------------------------------------------------------- sections
+
+
+def scenario_section(runs: list[RunView]) -> str:
+    parts = ['<section id="scenario"><h2>The scenario</h2>']
+    seen: dict[str, str] = {}
+    for r in runs:
+        s = r.scenario
+        h = r.manifest.get("scenario_hash", "")
+        if h and h in seen:
+            parts.append(f"<p>Run <b>{esc(r.label)}</b> uses the same scenario as "
+                         f"<b>{esc(seen[h])}</b>.</p>")
+            continue
+        seen[h] = r.label
+        title = esc(s.name) if len(runs) == 1 else f"{esc(r.label)}: {esc(s.name)}"
+        parts.append(f'<div class="scenario"><h3>{title}</h3>')
+        parts.append(f'<p class="description">{esc(s.description)}</p>')
+        if s.sources:
+            parts.append("<p><b>Sources</b></p><ul class=\"sources\">"
+                         + "".join(f"<li>{esc(x)}</li>" for x in s.sources) + "</ul>")
+        else:
+            parts.append("<p><b>Sources</b>: none given.</p>")
+        parts.append("<details><summary>Key parameters</summary>"
+                     + table(["what", "setting"], [list(x) for x in words.key_parameters(s)],
+                             "params") + "</details></div>")
+    if len(runs) > 1:
+        parts.append(differences(runs))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, dict):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: d}
+
+
+def differences(runs: list[RunView]) -> str:
+    """Scenario settings that differ between the runs, path by path."""
+    flat = [flatten(r.manifest.get("scenario", {})) for r in runs]
+    flat = [{k: v for k, v in f.items() if k not in ("description", "sources")} for f in flat]
+    keys = sorted(set().union(*flat))
+    rows = []
+    for k in keys:
+        vals = [f.get(k, "(not set)") for f in flat]
+        if any(v != vals[0] for v in vals[1:]):
+            rows.append([k, *[json.dumps(v, default=str) if not isinstance(v, str) else v
+                              for v in vals]])
+    if not rows:
+        return "<p>The runs use identical scenario settings (they may differ in seed).</p>"
+    return ("<h3>What differs between the runs</h3>"
+            + table(["setting", *[r.label for r in runs]], rows, "diff"))
+
+
+def key_figures(runs: list[RunView]) -> str:
+    def fig(sm: dict, key: str, fmt: str) -> str:
+        v = sm.get(key)
+        return "" if v is None else format(v, fmt)
+
+    rows: list[list[str]] = []
+    spec = [
+        ("residents", "residents", ","), ("days", "days", ","),
+        ("listed at end", "listed_end", ","),
+        ("listed per 100k at end", "listed_per_100k_end", ",.0f"),
+        ("new listings", "listings_new", ","),
+        ("wrongful share of list-days", "wrongful_share_of_list_days", ".1%"),
+        ("records created", "records_created", ","),
+        ("false records", "records_created_false", ","),
+        ("misattributed records", "records_created_misattributed", ","),
+        ("wrongful blocks per 100k", "wrongful_blocks_per_100k", ",.0f"),
+    ]
+    for label, key, fmt in spec:
+        if any(key in r.summary for r in runs):
+            rows.append([label, *[fig(r.summary, key, fmt) for r in runs]])
+    actions = list(dict.fromkeys(a for r in runs for a in r.summary.get("blocked", {})))
+    for a in actions:
+        cells = []
+        for r in runs:
+            b = r.summary.get("blocked", {}).get(a)
+            w = r.summary.get("blocked_wrongful", {}).get(a)
+            text = "" if b is None else f"{b:,}"
+            cells.append(text + ("" if b is None or w is None else f" ({w:,} wrongful)"))
+        rows.append([f"blocked {a}", *cells])
+    header = ["measure", *[r.label for r in runs]]
+    return ('<section id="figures"><h2>Key figures</h2>'
+            + table(header, rows, "figures") + "</section>")
+
+
+def charts_section(built: list[tuple[charts.ChartSpec, dict]]) -> tuple[str, str]:
+    blocks, data = [], []
+    for spec, vl in built:
+        cid = f"chart-{spec.key}"
+        blocks.append(
+            f'<section class="chart-block" id="sec-{esc(spec.key)}"><h2>{esc(spec.title)}</h2>'
+            f'<p class="caption">{esc(spec.caption)}</p>'
+            f'<div class="chart" id="{esc(cid)}" data-rendered="no"></div></section>')
+        data.append(f'<script type="application/json" data-chart="{esc(cid)}">'
+                    f"{script_json(vl)}</script>")
+    return "".join(blocks), "".join(data)
+
+
+def resident_section(runs: list[RunView]) -> tuple[str, str]:
+    life = resident.life(runs)
+    if life is None:
+        return ("", "")
+    parts = ['<section id="resident"><h2>The life of one resident</h2>',
+             f"<p>Synthetic resident <b>#{esc(life.resident)}</b>, picked as "
+             f"{esc(life.why)}. Every record the platform holds about them is listed with its "
+             "provenance: <i>true</i> (they did it), <i>false</i> (it never happened) or "
+             "<i>misattributed</i> (someone else did it).</p>"]
+    attrs = "; ".join(f"{k}: {v}" for k, v in life.attributes.items())
+    parts.append(f'<p class="attrs">{esc(attrs)}</p>')
+    if life.outcome:
+        o = life.outcome
+        parts.append("<p>" + esc(
+            f"Final score {o.get('final_score', '?')}; listed for {o.get('listed_days', 0)} "
+            f"days, {o.get('wrongful_days', 0)} of them wrongly; "
+            f"{o.get('blocked', 0)} attempts blocked.") + "</p>")
+    parts.append("<h3>Records</h3>")
+    parts.append(frame_table(life.records, "records") if len(life.records)
+                 else "<p>No records.</p>")
+    parts.append("<h3>List changes</h3>")
+    parts.append(frame_table(life.list_changes, "records") if len(life.list_changes)
+                 else "<p>Never listed.</p>")
+    data = ""
+    chart = charts.score_path(runs, life.path)
+    if chart is not None:
+        several = life.path["run"].nunique() > 1
+        parts.append("<h3>Score over time</h3><p class=\"caption\">Rebuilt from the records "
+                     "above (a record counts from the day it reaches the platform until it "
+                     "expires or is removed)"
+                     + (", in every run that traced this resident; lines overlap where the "
+                        "runs agree." if several else ".") + "</p>")
+        parts.append('<div class="chart" id="chart-resident-score" data-rendered="no"></div>')
+        data = ('<script type="application/json" data-chart="chart-resident-score">'
+                f"{script_json(charts.to_spec(chart))}</script>")
+    parts.append("</section>")
+    return "".join(parts), data
+
+
+def reproduce_section(runs: list[RunView]) -> str:
+    parts = ['<section id="reproduce"><h2>Reproduce these runs</h2>',
+             "<p>Each run is reproduced exactly by its command with the same scslab version "
+             "(results do not depend on shards or machine). The scenario as it was resolved "
+             "is included: save it as a file and run it to reproduce the run even if the "
+             "shipped scenario has changed since.</p>"]
+    for r in runs:
+        m = r.manifest
+        cmd = m.get("command", "")
+        seed = m.get("seed", r.scenario.seed)
+        if cmd and "--seed" not in cmd:
+            cmd = f"{cmd} --seed {seed}"
+        versions = ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())
+        scen = yaml.safe_dump(m.get("scenario", {}), sort_keys=False, allow_unicode=True,
+                              width=100)
+        parts.append(
+            f'<div class="run"><h3>{esc(r.label)}</h3>'
+            f'<pre class="command">{esc(cmd)}</pre>'
+            + table(["", ""], [["seed", seed],
+                               ["scenario sha256", m.get("scenario_hash", "")],
+                               ["created", m.get("created", "")],
+                               ["versions", versions]], "meta")
+            + f"<details><summary>Resolved scenario (YAML)</summary><pre>{esc(scen)}</pre>"
+            "</details></div>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+CSS = """
+:root { --ink:#1d2430; --muted:#5b6574; --line:#dde2e8; --accent:#8a1c1c; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: var(--ink); margin: 0; background: #f6f7f9; }
+main { max-width: 1000px; margin: 0 auto; padding: 24px 28px 60px; background: #fff;
+  box-shadow: 0 0 0 1px var(--line); }
+h1 { font-size: 28px; margin: 8px 0 4px; }
+h2 { font-size: 21px; margin: 36px 0 6px; padding-top: 12px; border-top: 2px solid var(--line); }
+h3 { font-size: 16px; margin: 20px 0 6px; }
+.lede { color: var(--muted); margin-top: 0; }
+.banner { background: #fff6e5; border: 1px solid #f0d9a8; padding: 8px 12px; border-radius: 6px; }
+.caption { color: var(--muted); margin: 0 0 10px; }
+.description { white-space: pre-wrap; }
+table { border-collapse: collapse; margin: 8px 0 12px; font-size: 13.5px; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 10px 4px 0; text-align: left;
+  vertical-align: top; }
+th { color: var(--muted); font-weight: 600; }
+table.figures td:not(:first-child), table.figures th:not(:first-child) { text-align: right; }
+table.records { font-size: 12.5px; }
+pre { background: #f3f4f6; padding: 10px 12px; border-radius: 6px; overflow-x: auto;
+  font-size: 12.5px; white-space: pre-wrap; word-break: break-word; }
+pre.command { font-size: 14px; background: #1d2430; color: #f6f7f9; }
+nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
+.chart { min-height: 60px; }
+.chart[data-rendered="failed"] { color: #b00020; }
+details summary { cursor: pointer; color: var(--accent); }
+footer { color: var(--muted); font-size: 13px; margin-top: 40px; }
+"""
+
+SCRIPT = """
+(function () {
+  var options = %s;
+  var nodes = document.querySelectorAll('script[type="application/json"][data-chart]');
+  var tasks = Array.prototype.map.call(nodes, function (node) {
+    var id = node.getAttribute("data-chart");
+    var el = document.getElementById(id);
+    var spec;
+    try { spec = JSON.parse(node.textContent); } catch (err) { return Promise.reject(err); }
+    return vegaEmbed(el, spec, options).then(function () {
+      el.setAttribute("data-rendered", "yes");
+    }).catch(function (err) {
+      el.setAttribute("data-rendered", "failed");
+      el.textContent = "This chart could not be drawn: " + err;
+      console.error("scslab report: chart " + id + " failed:", err);
+    });
+  });
+  Promise.allSettled(tasks).then(function () {
+    document.body.setAttribute("data-charts-done", String(nodes.length));
+  });
+})();
+"""
+
+
+def build_report(runs: list[RunView], *, title: str | None = None) -> str:
+    """The whole report as one HTML string."""
+    if not runs:
+        raise ValueError("a report needs at least one run")
+    names = ", ".join(r.label for r in runs)
+    title = title or (f"scslab report: {names}" if len(runs) > 1 else
+                      f"scslab report: {runs[0].label}")
+    built = charts.build_all(runs)
+    chart_html, chart_data = charts_section(built)
+    res_html, res_data = resident_section(runs)
+    nav = [("scenario", "Scenario"), ("figures", "Key figures")]
+    nav += [(f"sec-{s.key}", s.title) for s, _ in built]
+    if res_html:
+        nav.append(("resident", "One resident"))
+    nav.append(("reproduce", "Reproduce"))
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    body = [
+        "<main>",
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="lede">{len(runs)} run{"s" if len(runs) > 1 else ""} of scslab '
+        f"{esc(scslab.__version__)}, report made {esc(created)}.</p>",
+        '<p class="banner">Every resident in these runs is synthetic: simulated people in a '
+        "simulated city. Nothing here describes a real person.</p>",
+        "<nav>" + "".join(f'<a href="#{esc(a)}">{esc(b)}</a>' for a, b in nav) + "</nav>",
+        scenario_section(runs),
+        key_figures(runs),
+        chart_html,
+        res_html,
+        reproduce_section(runs),
+        "<footer>Made by <code>scslab report</code>. The charts are interactive (hover for "
+        "values, the menu exports an image) and work offline: this file loads nothing from "
+        "the network.</footer>",
+        "</main>",
+    ]
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head><body>",
+        *body,
+        chart_data,
+        res_data,
+        f"<script>{javascript_bundle()}</script>",
+        f"<script>{SCRIPT % script_json(EMBED_OPTIONS)}</script>",
+        "</body></html>",
+    ])
+
+
+def write_report(run_dirs: list, out, *, title: str | None = None):
+    """Load run directories and write their report to ``out``; returns the path."""
+    from pathlib import Path
+
+    from scslab.report.data import unique_labels
+
+    paths = [Path(p) for p in run_dirs]
+    names = unique_labels([p.resolve().name for p in paths])
+    runs = [RunView.from_dir(p, n) for p, n in zip(paths, names, strict=True)]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(build_report(runs, title=title), encoding="utf-8")
+    tmp.replace(out)
+    return out

@@ -1,0 +1,110 @@
+"""A scenario in plain words: the sentences the report and the scenario pages share.
+
+Functions here return plain text; whoever writes HTML or Markdown escapes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from scslab.scenario.schema import RecordList, Scenario, ScoreList
+
+
+def dated(v: Any, fmt=str) -> str:
+    """``{2021-01-01: 0.8, 2022-01-01: 0.95}`` -> ``0.8 from 2021-01-01, 0.95 from 2022-01-01``."""
+    if isinstance(v, dict):
+        items = sorted(v.items(), key=lambda kv: str(kv[0]))
+        return ", ".join(f"{fmt(val)} from {_d(k)}" for k, val in items)
+    return fmt(v)
+
+
+def _d(k: Any) -> str:
+    return k.isoformat() if isinstance(k, dt.date) else str(k)
+
+
+def pct(v: Any) -> str:
+    return f"{float(v):.4g}" if float(v) < 0.001 and float(v) > 0 else f"{float(v):.1%}"
+
+
+def retention(v: Any) -> str:
+    return "lifelong" if v == "lifelong" else f"{v} days"
+
+
+def list_rule(rule: ScoreList | RecordList) -> str:
+    if isinstance(rule, ScoreList):
+        if rule.below is not None:
+            text = f"score below {dated(rule.below)}"
+        else:
+            text = f"score at least {dated(rule.at_least)}"
+    else:
+        text = (f"a record of {', '.join(rule.acts)} lists the resident for "
+                f"{dated(rule.duration_days)} days")
+    text += f" ({rule.color} list)"
+    if rule.starts is not None:
+        text += f", from {rule.starts.isoformat()}"
+    return text
+
+
+def key_parameters(s: Scenario) -> list[tuple[str, str]]:
+    """(what, value) rows describing a scenario's main settings."""
+    rows: list[tuple[str, str]] = []
+    p = s.population
+    end = s.start + dt.timedelta(days=s.n_days - 1)
+    rows.append(("population", f"{p.residents:,} synthetic residents in {p.units:,} units"))
+    rows.append(("period", f"{s.n_days:,} days, {s.start.isoformat()} to {end.isoformat()}"))
+    rows.append(("seed", str(s.seed)))
+    if p.attributes:
+        rows.append(("group attributes", "; ".join(
+            f"{k} ({', '.join(a.categories)})" for k, a in p.attributes.items())))
+    rows.append(("acts", "; ".join(
+        f"{k} ({'+' if a.valence == 'positive' else '-'}, {_rate(a.rate)})"
+        for k, a in s.acts.items())))
+    for name, d in s.departments.items():
+        recs = ", ".join(
+            f"{a} (coverage {dated(r.coverage, pct)}"
+            + (f", false {dated(r.false_per_resident_year)}/resident-year"
+               if r.false_per_resident_year else "") + ")"
+            for a, r in d.records.items())
+        extra = []
+        if d.misattribution:
+            extra.append(f"misattribution {dated(d.misattribution, pct)}")
+        if d.delay_days:
+            extra.append(f"delay {d.delay_days} days")
+        extra.append(f"shares from {d.shares_from.isoformat()}" if d.shares_from
+                     else "never shares")
+        rows.append((f"department {name}", f"records {recs}; {'; '.join(extra)}"))
+    sc = s.policy.score
+    bounds = ""
+    if sc.min is not None or sc.max is not None:
+        bounds = f", kept between {sc.min if sc.min is not None else '-inf'} and " \
+                 f"{sc.max if sc.max is not None else 'inf'}"
+    rows.append(("score", f"base {sc.base}{bounds}"))
+    if sc.points:
+        rows.append(("points", "; ".join(f"{a} {dated(v)}" for a, v in sc.points.items())))
+    if sc.caps:
+        rows.append(("caps", "; ".join(f"{a} at most {c} points" for a, c in sc.caps.items())))
+    ret = [f"{a} {dated(v, retention)}" for a, v in sc.retention_days.items()]
+    ret.append(f"others {dated(sc.default_retention_days, retention)}")
+    rows.append(("records kept", "; ".join(ret)))
+    for name, rule in s.policy.lists.items():
+        text = list_rule(rule)
+        if rule.description:
+            text = f"{rule.description} Rule: {text}"
+        rows.append((f"list {name}", text))
+    for action, sanction in s.policy.sanctions.items():
+        text = (f"blocked for residents on {', '.join(sanction.lists)}; enforced "
+                f"{dated(sanction.enforcement, pct)} of the time")
+        if sanction.starts is not None:
+            text += f", from {sanction.starts.isoformat()}"
+        rows.append((f"sanction on {action}", text))
+    if s.actions:
+        rows.append(("actions attempted", "; ".join(
+            f"{k} ({_rate(a.rate)})" for k, a in s.actions.items())))
+    return rows
+
+
+def _rate(r) -> str:
+    if r.per_year is not None:
+        return f"{r.per_year:g} per year"
+    return f"{r.per_day:g} per day"
