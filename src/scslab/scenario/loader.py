@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from scslab.errors import ScenarioError, ScenarioNotFound
+from scslab.scenario.checks import semantic_problems, set_path_problems, yaml_shape_problems
 from scslab.scenario.schema import Scenario, reference_problems
 
 SHIPPED_DIR = Path(str(resources.files("scslab") / "scenarios"))
@@ -66,7 +67,13 @@ def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
         ) from None
     try:
         node = yaml.compose(text, Loader=_LineLoader)
+        shape = yaml_shape_problems(node)
+        if shape:
+            raise ScenarioError([dict(p, file=str(path)) for p in shape])
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ScenarioError([{"file": str(path), "path": "",
+                              "message": "nested too deeply to be a scenario"}]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)
@@ -218,8 +225,12 @@ def load_scenario(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(_problems_from(e, data, chain, set_paths)) from None
-    problems = reference_problems(scenario)
+        problems = _problems_from(e, data, chain, set_paths)
+        if sets:
+            base, _ = resolve_scenario_dict(ref, overrides)
+            problems = set_path_problems(e.errors(), base, parse_set(sets)) + problems
+        raise ScenarioError(problems) from None
+    problems = reference_problems(scenario) or semantic_problems(scenario)
     if problems:
         for p in problems:
             _locate(p, tuple(_split_path(p["path"])), chain, set_paths)
