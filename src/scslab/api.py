@@ -21,7 +21,7 @@ import pandas as pd
 from scslab.engine.budget import check_budget
 from scslab.engine.compile import CompiledModel, compile_scenario
 from scslab.engine.runner import ShardResult, run_units, shard_units
-from scslab.metrics import tables
+from scslab.metrics import invariants, tables
 from scslab.outputs.rundir import read_manifest, read_table, write_run
 from scslab.scenario.loader import deep_merge, load_scenario, scenario_data, scenario_hash
 from scslab.scenario.schema import Scenario
@@ -149,11 +149,13 @@ def assemble(cm: CompiledModel, result: ShardResult, *, seconds: float, shards: 
         "command": command or " ".join(["scslab", *sys.argv[1:]]),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    return RunResult(
+    rr = RunResult(
         scenario=cm.scenario, timeseries=ts, groups=tables.groups_table(cm, result.outputs),
         scores=tables.score_hist_table(cm, result.outputs), summary=summary,
         manifest=manifest, extra=extra,
     )
+    invariants.check_run(rr)
+    return rr
 
 
 def run(

@@ -114,6 +114,12 @@ def run_cmd(
     except ScslabError as e:
         fail(e)
     target = out_dir or Path("runs") / cm.scenario.name
+    from scslab.engine.budget import check_budget
+
+    try:
+        check_budget(cm, out=target)
+    except ScslabError as e:
+        fail(e)
     command = "scslab " + " ".join(sys.argv[1:])
     import time
 
@@ -128,7 +134,10 @@ def run_cmd(
         result = api.simulate(cm, shards=shards,
                               on_unit=lambda u, n: progress.advance(task, n))
         seconds = time.perf_counter() - t0
-    rr = api.assemble(cm, result, seconds=seconds, shards=shards, command=command)
+    try:
+        rr = api.assemble(cm, result, seconds=seconds, shards=shards, command=command)
+    except ScslabError as e:
+        fail(e)
     from scslab.outputs.rundir import write_run
 
     try:

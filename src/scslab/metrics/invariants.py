@@ -1,0 +1,161 @@
+"""Invariants every run's tables must satisfy, checked before anything is written.
+
+A broken invariant is a bug in scslab, not a user error: the run stops with an
+:class:`~scslab.errors.InvariantError` that names each broken rule and where it first
+breaks, and no run directory is written.  The rules:
+
+* ``no-nan``: no table has a NaN or infinite number;
+* ``non-negative-counts``: counts (timeseries counts, group counts, histogram
+  residents) are never negative;
+* ``listed-le-residents``: the listed, each list's size and the wrongfully listed never
+  exceed the residents;
+* ``wrongful-le-listed``: wrongfully listed <= listed; wrongful blocks <= blocks;
+* ``listing-flow``: listed on day t = new listings - delistings up to day t;
+* ``records-by-provenance``: records created = true + false + misattributed;
+* ``record-provenance``: every record (traced runs) has a provenance from
+  true/false/misattributed and a subject;
+* ``group-residents``: each attribute's groups add up to the residents.
+
+Columns and measures added later are checked by kind (integer timeseries columns and
+group measures are counts unless their name says score/net/change), so new metrics are
+covered without editing this file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scslab.errors import InvariantError
+
+PROVENANCE = {"true", "false", "misattributed"}
+SIGNED_WORDS = ("score", "net", "change", "delta", "balance")
+
+
+def _signed(name: str) -> bool:
+    return any(w in name for w in SIGNED_WORDS)
+
+
+def _first(ts: pd.DataFrame, bad: np.ndarray) -> str:
+    idx = np.flatnonzero(np.asarray(bad))
+    if not len(idx):
+        return ""
+    i = int(idx[0])
+    day = int(ts["day"].iloc[i]) if "day" in ts else i
+    return f"first on day {day}, {len(idx)} day(s) in all"
+
+
+def table_problems(tables: dict[str, pd.DataFrame], residents: int,
+                   attributes: list[str] | None = None) -> list[str]:
+    """Every broken rule as 'rule: detail' (empty when all hold).  ``attributes`` are the
+    resident attributes whose groups must add up to ``residents`` (default: all)."""
+    out: list[str] = []
+
+    def add(rule: str, detail: str) -> None:
+        out.append(f"{rule}: {detail}")
+
+    for name, df in tables.items():
+        if df is None or df.empty:
+            continue
+        num = df.select_dtypes(include="number")
+        if num.empty:
+            continue
+        bad = ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            cols = [c for c, b in zip(num.columns, bad.any(axis=0), strict=True) if b]
+            add("no-nan", f"table {name} has NaN or infinite values in {', '.join(cols)}")
+
+    ts = tables.get("timeseries")
+    if ts is not None and len(ts):
+        for c in ts.columns:
+            if pd.api.types.is_integer_dtype(ts[c]) and not _signed(c):
+                neg = (ts[c] < 0).to_numpy()
+                if neg.any():
+                    add("non-negative-counts", f"timeseries.{c} is negative ({_first(ts, neg)})")
+        for c in ["listed", "listed_wrongful"] + [c for c in ts if c.startswith("list_")]:
+            if c in ts:
+                over = (ts[c] > residents).to_numpy()
+                if over.any():
+                    add("listed-le-residents",
+                        f"timeseries.{c} exceeds the {residents:,} residents ({_first(ts, over)})")
+        if {"listed", "listed_wrongful"} <= set(ts):
+            over = (ts["listed_wrongful"] > ts["listed"]).to_numpy()
+            if over.any():
+                add("wrongful-le-listed",
+                    f"listed_wrongful exceeds listed ({_first(ts, over)})")
+        for c in ts.columns:
+            if c.startswith("blocked_wrongful_"):
+                total = "blocked_" + c.removeprefix("blocked_wrongful_")
+                if total in ts:
+                    over = (ts[c] > ts[total]).to_numpy()
+                    if over.any():
+                        add("wrongful-le-listed", f"{c} exceeds {total} ({_first(ts, over)})")
+        if {"listed", "listed_new", "delisted"} <= set(ts):
+            flow = ts["listed_new"].cumsum() - ts["delisted"].cumsum()
+            off = (flow != ts["listed"]).to_numpy()
+            if off.any():
+                add("listing-flow",
+                    f"listed differs from new listings minus delistings ({_first(ts, off)})")
+        prov = [f"records_created_{p}" for p in sorted(PROVENANCE)]
+        if "records_created" in ts and set(prov) <= set(ts):
+            off = (ts[prov].sum(axis=1) != ts["records_created"]).to_numpy()
+            if off.any():
+                add("records-by-provenance",
+                    f"records_created differs from true + false + misattributed "
+                    f"({_first(ts, off)})")
+
+    groups = tables.get("groups")
+    if groups is not None and len(groups) and {"measure", "value"} <= set(groups):
+        counts = groups[~groups["measure"].astype(str).map(_signed)]
+        neg = counts[counts["value"] < 0]
+        if len(neg):
+            r = neg.iloc[0]
+            add("non-negative-counts",
+                f"groups: {r['measure']} of {r.get('attribute')}={r.get('group')} is "
+                f"{r['value']} ({len(neg)} negative value(s) in all)")
+        res = groups[groups["measure"] == "residents"]
+        if len(res) and "attribute" in res:
+            for attr, part in res.groupby("attribute", observed=True):
+                if attributes is not None and attr not in attributes:
+                    continue
+                total = float(part["value"].sum())
+                if total != residents:
+                    add("group-residents",
+                        f"groups of {attr} hold {total:,.0f} residents, not {residents:,}")
+
+    scores = tables.get("scores")
+    if scores is not None and len(scores) and "residents" in scores:
+        if (scores["residents"] < 0).any():
+            add("non-negative-counts", "scores.residents is negative")
+
+    rec = tables.get("records")
+    if rec is not None and len(rec):
+        if "provenance" not in rec:
+            add("record-provenance", "the records table has no provenance column")
+        else:
+            p = rec["provenance"].astype(object)
+            bad = p.isna() | ~p.isin(PROVENANCE)
+            if bad.any():
+                add("record-provenance",
+                    f"{int(bad.sum()):,} record(s) without a provenance of "
+                    f"true/false/misattributed (first: row {int(np.flatnonzero(bad)[0])})")
+        if "subject" in rec and (rec["subject"].isna() | (rec["subject"] < 0)).any():
+            add("record-provenance", "a record has no subject")
+    return out
+
+
+def check_tables(tables: dict[str, pd.DataFrame], residents: int,
+                 attributes: list[str] | None = None) -> None:
+    """Raise InvariantError naming every broken rule."""
+    problems = table_problems(tables, residents, attributes)
+    if problems:
+        raise InvariantError(
+            "the run broke an invariant (a bug in scslab; nothing was written; please "
+            "report it with the scenario and command):\n  " + "\n  ".join(problems)
+        )
+
+
+def check_run(rr) -> None:
+    """Check a RunResult's tables (see :func:`check_tables`)."""
+    pop = rr.scenario.population
+    check_tables(rr.tables(), int(pop.residents), list(pop.attributes))
