@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from scslab.scenario.schema import RecordList, Scenario, ScoreList
+from scslab.scenario.schema import Scenario
 
 
 def dated(v: Any, fmt=str) -> str:
@@ -27,21 +27,40 @@ def pct(v: Any) -> str:
     return f"{float(v):.4g}" if float(v) < 0.001 and float(v) > 0 else f"{float(v):.1%}"
 
 
+def num(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, int | float) else str(v)
+
+
 def retention(v: Any) -> str:
     return "lifelong" if v == "lifelong" else f"{v} days"
 
 
-def list_rule(rule: ScoreList | RecordList) -> str:
-    if isinstance(rule, ScoreList):
+def list_rule(rule: Any) -> str:
+    """One list rule in words; kinds this module does not know are described generically."""
+    kind = getattr(rule, "kind", "?")
+    if kind == "score":
         if rule.below is not None:
-            text = f"score below {dated(rule.below)}"
+            text = f"score below {dated(rule.below, num)}"
         else:
-            text = f"score at least {dated(rule.at_least)}"
-    else:
-        text = (f"a record of {', '.join(rule.acts)} lists the resident for "
+            text = f"score at least {dated(rule.at_least, num)}"
+    elif kind == "record":
+        text = (f"a record of {', '.join(rule.acts)} lists the subject for "
                 f"{dated(rule.duration_days)} days")
+    elif kind == "firm_linked":
+        text = f"legal representative of a firm on {', '.join(rule.lists)}"
+    elif kind == "household":
+        text = f"member of a household with someone on {', '.join(rule.lists)}"
+    elif kind == "escalation":
+        text = f"on {rule.source} for {rule.after_days} days"
+    else:
+        fields = {k: v for k, v in rule.model_dump().items()
+                  if k not in ("kind", "color", "starts", "description") and v is not None}
+        text = f"{kind}: " + ", ".join(f"{k} {v}" for k, v in fields.items())
+    subject = getattr(rule, "subject", "resident")
+    if subject and subject != "resident":
+        text += f" (lists {subject}s)"
     text += f" ({rule.color} list)"
-    if rule.starts is not None:
+    if getattr(rule, "starts", None) is not None:
         text += f", from {rule.starts.isoformat()}"
     return text
 
@@ -70,7 +89,7 @@ def key_parameters(s: Scenario) -> list[tuple[str, str]]:
         if d.misattribution:
             extra.append(f"misattribution {dated(d.misattribution, pct)}")
         if d.delay_days:
-            extra.append(f"delay {d.delay_days} days")
+            extra.append(f"delay {d.delay_days} day{'s' if d.delay_days != 1 else ''}")
         extra.append(f"shares from {d.shares_from.isoformat()}" if d.shares_from
                      else "never shares")
         rows.append((f"department {name}", f"records {recs}; {'; '.join(extra)}"))
@@ -93,8 +112,8 @@ def key_parameters(s: Scenario) -> list[tuple[str, str]]:
             text = f"{rule.description} Rule: {text}"
         rows.append((f"list {name}", text))
     for action, sanction in s.policy.sanctions.items():
-        text = (f"blocked for residents on {', '.join(sanction.lists)}; enforced "
-                f"{dated(sanction.enforcement, pct)} of the time")
+        text = (f"blocked for those on {', '.join(sanction.lists)}; enforcement "
+                f"{dated(sanction.enforcement, pct)}")
         if sanction.starts is not None:
             text += f", from {sanction.starts.isoformat()}"
         rows.append((f"sanction on {action}", text))
