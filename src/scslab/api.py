@@ -20,9 +20,15 @@ import pandas as pd
 
 from scslab.engine.budget import check_budget
 from scslab.engine.compile import CompiledModel, compile_scenario
-from scslab.engine.runner import ShardResult, run_units, shard_units
+from scslab.engine.runner import ShardResult, run_units, run_units_threaded, shard_units
 from scslab.metrics import invariants, tables
-from scslab.outputs.rundir import read_manifest, read_table, write_run
+from scslab.outputs.rundir import (
+    read_manifest,
+    read_summary,
+    read_table,
+    scenario_from_manifest,
+    write_run,
+)
 from scslab.scenario.loader import deep_merge, load_scenario, scenario_data, scenario_hash
 from scslab.scenario.schema import Scenario
 
@@ -89,8 +95,13 @@ def prepare(
     days: int | None = None,
     sets: list[str] | None = None,
     trace: bool | None = None,
+    scale: float | None = None,
 ) -> CompiledModel:
-    """Load (or take) a scenario, apply overrides and compile it."""
+    """Load (or take) a scenario, apply overrides and compile it.
+
+    ``scale`` multiplies the population (residents and units; firms follow residents);
+    count measures are then also reported scaled back up (``summary["scaled"]``).
+    """
     overrides: dict = {}
     if seed is not None:
         overrides["seed"] = seed
@@ -105,18 +116,33 @@ def prepare(
         s = load_scenario(scenario, overrides=overrides or None, sets=sets)
     if days is not None:
         s.days = days
+    if scale is not None and scale != 1.0:
+        if not 0 < scale <= 1000:
+            from scslab.errors import ScenarioError
+
+            raise ScenarioError([{"file": "--scale", "path": "scale", "value": scale,
+                                  "message": "expected a factor above 0 and at most 1000"}])
+        s.population.residents = max(1, round(s.population.residents * scale))
+        s.population.units = max(1, round(s.population.units * scale))
     if s.population.units > s.population.residents:
         s.population.units = s.population.residents
     if trace is None:
         trace = s.outputs.records or s.outputs.lists
-    return compile_scenario(s, trace=trace)
+    return compile_scenario(s, trace=trace, scale=scale or 1.0)
 
 
-def simulate(cm: CompiledModel, *, shards: int = 1, on_unit=None) -> ShardResult:
-    """Run every unit, cut into ``shards`` sets of units, and merge the sums."""
+def simulate(cm: CompiledModel, *, shards: int = 1, on_unit=None,
+             workers: int = 1) -> ShardResult:
+    """Run every unit, cut into ``shards`` sets of units, and merge the sums.
+
+    ``workers`` > 1 runs each shard's units on that many threads (identical sums).
+    """
     result = None
     for units in shard_units(cm.units, shards):
-        part = run_units(cm, units, on_unit=on_unit)
+        if workers > 1:
+            part = run_units_threaded(cm, units, workers=workers, on_unit=on_unit)
+        else:
+            part = run_units(cm, units, on_unit=on_unit)
         result = part if result is None else result.merge(part)
     return result
 
@@ -145,6 +171,7 @@ def assemble(cm: CompiledModel, result: ShardResult, *, seconds: float, shards: 
         "residents": cm.residents,
         "days": cm.n_days,
         "shards": shards,
+        "scale": cm.scale,
         "versions": package_versions(),
         "command": command or " ".join(["scslab", *sys.argv[1:]]),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -168,18 +195,21 @@ def run(
     out: str | Path | None = None,
     shards: int = 1,
     trace: bool | None = None,
+    scale: float | None = None,
     on_unit=None,
     command: str | None = None,
+    workers: int = 1,
 ) -> RunResult:
     """Run a scenario (shipped name, path or Scenario) and return its tables.
 
     With ``out`` the run directory is written there atomically.  ``shards`` cuts the
     units into that many sets; results are identical for any value.
     """
-    cm = prepare(scenario, seed=seed, residents=residents, days=days, sets=sets, trace=trace)
+    cm = prepare(scenario, seed=seed, residents=residents, days=days, sets=sets, trace=trace,
+                 scale=scale)
     check_budget(cm, out=out)
     t0 = time.perf_counter()
-    result = simulate(cm, shards=shards, on_unit=on_unit)
+    result = simulate(cm, shards=shards, on_unit=on_unit, workers=workers)
     seconds = time.perf_counter() - t0
     rr = assemble(cm, result, seconds=seconds, shards=shards, command=command)
     if out is not None:
@@ -189,15 +219,13 @@ def run(
 
 def load_run(path: str | Path) -> RunResult:
     """Read a complete run directory back into a RunResult."""
-    import json
-
     path = Path(path)
     manifest = read_manifest(path)
-    summary = json.loads((path / "summary.json").read_text())
+    summary = read_summary(path)
     extra = {t: read_table(path, t) for t in TRACE_TABLES
              if f"{t}.parquet" in manifest.get("tables", [])}
     return RunResult(
-        scenario=Scenario.model_validate(manifest["scenario"]),
+        scenario=scenario_from_manifest(manifest, path),
         timeseries=read_table(path, "timeseries"), groups=read_table(path, "groups"),
         scores=read_table(path, "scores"), summary=summary, manifest=manifest, extra=extra,
         path=path,

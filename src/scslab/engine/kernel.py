@@ -91,7 +91,7 @@ UnitOutputs = namedtuple(
         "list_size", "group", "score_hist",
         "dept_active", "dept_created", "green_days", "fast_tracked", "tiers", "firm_tiers",
         "performed", "appeals_filed", "appeals_won", "repairs", "shocks",
-        "spell_hist", "wrong_spell_hist", "fix_hist", "firms", "totals",
+        "spell_hist", "wrong_spell_hist", "fix_hist", "firms", "totals", "list_new",
     ],
 )
 
@@ -115,7 +115,7 @@ def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width, n_depts=0,
         performed=z(n_days), appeals_filed=z(n_days), appeals_won=z(n_days),
         repairs=z(n_days), shocks=z(n_days),
         spell_hist=z(n_days + 1), wrong_spell_hist=z(n_days + 1), fix_hist=z(n_days + 1),
-        firms=z(1), totals=np.zeros(N_MEASURES),
+        firms=z(1), totals=np.zeros(N_MEASURES), list_new=z(n_lists, n_days),
     )
 
 
@@ -691,6 +691,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                     if changed & (1 << j):
                         on = 1 if mask & (1 << j) else 0
                         list_count[j] += 1 if on else -1
+                        out.list_new[j, t] += on
                         if m.trace:
                             if n_log == log.shape[0]:
                                 grown = np.empty((2 * n_log, 4), dtype=np.int64)

@@ -49,6 +49,7 @@ def timeseries_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
         cols[f"records_created_{name}"] = out.records_by_prov[p]
     for j, name in enumerate(cm.lists):
         cols[f"list_{name}"] = out.list_size[j]
+        cols[f"list_new_{name}"] = out.list_new[j]
     for k, name in enumerate(cm.actions):
         cols[f"blocked_{name}"] = out.blocked[k]
         cols[f"blocked_wrongful_{name}"] = out.blocked_wrongful[k]
@@ -264,6 +265,7 @@ def summary_dict(cm: CompiledModel, ts: pd.DataFrame, out: UnitOutputs) -> dict:
         "records_pooled_by_department_end": {
             d: int(ts[f"records_active_{d}"].iloc[-1]) for d in cm.departments},
         "lists_end": {name: int(ts[f"list_{name}"].iloc[-1]) for name in cm.lists},
+        "lists_new": {name: int(ts[f"list_new_{name}"].sum()) for name in cm.lists},
         "blocked": {k: int(ts[f"blocked_{k}"].sum()) for k in cm.actions},
         "blocked_wrongful": {k: int(ts[f"blocked_wrongful_{k}"].sum()) for k in cm.actions},
         "green_channel_days_saved": {
@@ -294,7 +296,7 @@ def summary_dict(cm: CompiledModel, ts: pd.DataFrame, out: UnitOutputs) -> dict:
 
 
 SCALED_KEYS = ("residents", "firms", "listed_end", "listings_new", "residents_ever_listed",
-               "records_created", "blocked", "blocked_wrongful", "acts", "lists_end",
+               "records_created", "blocked", "blocked_wrongful", "acts", "lists_end", "lists_new",
                "green_channel_days_saved", "appeals_filed", "credit_repairs")
 
 
