@@ -1,8 +1,8 @@
 """Checks a scenario must pass before any work starts, beyond the schema and names.
 
-* :func:`yaml_shape_problems` - a YAML document that is recursive, nested too deeply or
-  expands (through ``&anchor``/``*alias``) into too many nodes; checked on the composed
-  node graph, before any Python object is built from it.
+* :func:`yaml_shape_problems` - a YAML document that is recursive, nested too deeply,
+  expands (through ``&anchor``/``*alias``) into too many nodes, or repeats a key in one
+  mapping; checked on the composed node graph, before any Python object is built.
 * :func:`semantic_problems` - numbers that are not finite, and a policy that can never
   list anyone: a score list whose threshold lies beyond every reachable score, a record
   list whose acts never reach the platform, a sanction or reward whose lists never list.
@@ -57,6 +57,15 @@ def yaml_shape_problems(node: yaml.Node | None) -> list[dict]:
                            "document); a scenario must be a plain tree", n)]
         if depth > MAX_DEPTH:
             return [_shape(f"nested more than {MAX_DEPTH} levels deep", n)]
+        if isinstance(n, yaml.MappingNode):
+            seen: set = set()
+            for k, _ in n.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if (k.tag, k.value) in seen:
+                        return [dict(_shape(f"duplicate key {k.value!r} in one mapping (YAML "
+                                            "would silently keep only the last); give each "
+                                            "key once", k), value=k.value)]
+                    seen.add((k.tag, k.value))
         on_path.add(key)
         stack.append((n, True, depth))
         for c in children:
@@ -83,7 +92,7 @@ def _shape(message: str, n: yaml.Node) -> dict:
 # ---------------------------------------------------------------- --set paths
 
 
-def set_path_problems(errors: list[dict], base: dict, sets: dict) -> list[dict]:
+def set_path_problems(errors: list[dict], base: dict, sets: list[str]) -> list[dict]:
     """``--set`` paths that run through something the scenario does not have.
 
     ``errors`` are pydantic's errors for the merged scenario; a ``--set`` that creates a
@@ -92,7 +101,8 @@ def set_path_problems(errors: list[dict], base: dict, sets: dict) -> list[dict]:
     """
     problems = []
     bad_locs = [tuple(str(p) for p in e.get("loc", ())) for e in errors]
-    for parts in _leaf_paths(sets):
+    paths = [tuple(p for p in a.split("=", 1)[0].strip().split(".") if p) for a in sets]
+    for parts in [p for p in paths if p]:
         node: Any = base
         for i, part in enumerate(parts):
             here = ".".join(parts[:i]) or "(top level)"
@@ -121,16 +131,6 @@ def set_path_problems(errors: list[dict], base: dict, sets: dict) -> list[dict]:
             node = node[part] if part in node else next(
                 v for k, v in node.items() if str(k) == part)
     return problems
-
-
-def _leaf_paths(d: dict, prefix: tuple = ()) -> list[tuple[str, ...]]:
-    out = []
-    for k, v in d.items():
-        if isinstance(v, dict) and v:
-            out += _leaf_paths(v, prefix + (str(k),))
-        else:
-            out.append(prefix + (str(k),))
-    return out
 
 
 # ---------------------------------------------------------------- the scenario's meaning

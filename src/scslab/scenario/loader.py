@@ -88,7 +88,10 @@ def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
             ]
         ) from None
     if data is None:
-        data = {}
+        raise ScenarioError(
+            [{"file": str(path), "path": "", "message": "the file is empty (or only comments); "
+              "a scenario needs name, description, start, days or end, population and acts, "
+              "or extends: another scenario"}])
     if not isinstance(data, dict):
         raise ScenarioError(
             [{"file": str(path), "path": "", "value": type(data).__name__,
@@ -228,7 +231,7 @@ def load_scenario(
         problems = _problems_from(e, data, chain, set_paths)
         if sets:
             base, _ = resolve_scenario_dict(ref, overrides)
-            problems = set_path_problems(e.errors(), base, parse_set(sets)) + problems
+            problems = set_path_problems(e.errors(), base, sets) + problems
         raise ScenarioError(problems) from None
     problems = reference_problems(scenario) or semantic_problems(scenario)
     if problems:
