@@ -30,6 +30,8 @@ out = Console()
 
 # Commands that live beside the module they drive register themselves here.
 COMMAND_MODULES: list[str] = [
+    "scslab.compare",
+    "scslab.calibrate",
     "scslab.report.cli",
 ]
 
