@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import platform
 import sys
 import time
@@ -78,6 +79,12 @@ class RunResult:
 
 
 def package_versions() -> dict[str, str]:
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:
+    # read once per process: comparisons and calibrations run many small runs
     out = {"python": platform.python_version()}
     for pkg in ("scslab", "numpy", "numba", "pydantic", "pyarrow", "pandas", "pyyaml"):
         try:
