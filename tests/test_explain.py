@@ -18,7 +18,8 @@ def test_explains_an_exact_case(tmp_path):
     assert ("day 0 (2021-01-01): neg record from dept [true] (act on day 0) on the platform, "
             "-10 points (policy.score.points.neg), kept until day 3 -> score 990, tier B"
             ) in lines
-    assert "day 2 (2021-01-03): listed on black: score 970 < 975 (policy.lists.black.below)" in lines
+    assert ("day 2 (2021-01-03): listed on black: score 970 < 975 (policy.lists.black.below)"
+            in lines)
     assert "day 3 (2021-01-04): neg record from dept [true] (act on day 0) expired" in text
     assert lines[-1].startswith("Final score 970; 8 days listed (0 wrongfully); 8 attempts")
 
