@@ -33,6 +33,8 @@ COMMAND_MODULES: list[str] = [
     "scslab.compare",
     "scslab.calibrate",
     "scslab.report.cli",
+    "scslab.metrics.targets",
+    "scslab.explain",
 ]
 
 
@@ -98,6 +100,8 @@ def run_cmd(
     out_dir: Annotated[Path | None, typer.Option("--out", help="run directory")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed", min=0)] = None,
     residents: Annotated[int | None, typer.Option(help="override population", min=1)] = None,
+    scale: Annotated[float | None, typer.Option(
+        help="multiply the population by F (counts also reported scaled up)")] = None,
     days: Annotated[int | None, typer.Option(help="override the period", min=1)] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="a.b.c=VALUE override")] = None,
     shards: Annotated[int, typer.Option(help="sets of units the run is cut into", min=1)] = 1,
@@ -112,7 +116,7 @@ def run_cmd(
 
     try:
         cm = api.prepare(scenario, seed=seed, residents=residents, days=days, sets=set_,
-                         trace=trace)
+                         trace=trace, scale=scale)
     except ScslabError as e:
         fail(e)
     target = out_dir or Path("runs") / cm.scenario.name
