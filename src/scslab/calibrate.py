@@ -33,9 +33,11 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
+import typer
 import yaml
 
 from scslab.errors import ScenarioError, ScslabError
@@ -420,10 +422,6 @@ def _bounds_option(text: str | None, n: int) -> list[tuple[float, float]] | None
 def register(app) -> None:
     """Add ``scslab calibrate`` to the CLI."""
     import sys
-    from typing import Annotated
-
-    import typer
-
     @app.command("calibrate")
     def calibrate_cmd(
         scenario: Annotated[str, typer.Argument(help="shipped scenario name or path")],

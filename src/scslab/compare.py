@@ -31,9 +31,11 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
+import typer
 
 from scslab.errors import ScenarioError, ScslabError
 from scslab.metrics.frame import GroupMetricFrame, summarise
@@ -155,7 +157,7 @@ def scenario_of(spec: Spec) -> tuple[Scenario, dict | None]:
 
 def run_specs(specs: list[Spec], *, replicates: int = 1, seed: int | None = None,
               residents: int | None = None, days: int | None = None, trace: bool = False,
-              shards: int = 1, on_run=None) -> dict[str, list]:
+              shards: int = 1, scale: float | None = None, on_run=None) -> dict[str, list]:
     """Run every spec at seeds ``seed + r`` (r < replicates): label -> list of RunResult.
 
     ``seed`` defaults to the first scenario's seed (a run directory's seed).
@@ -177,12 +179,13 @@ def run_specs(specs: list[Spec], *, replicates: int = 1, seed: int | None = None
                      and int(mf["seed"]) == s_r
                      and (residents is None or residents == mf["residents"])
                      and (days is None or days == mf["days"])
+                     and (scale is None or scale == mf.get("scale", 1.0))
                      and (not trace or "residents.parquet" in mf.get("tables", [])))
             if reuse:
                 rr = api.load_run(spec.run_dir)
             else:
                 rr = api.run(scen, seed=s_r, residents=residents, days=days,
-                             trace=True if trace else None, shards=shards,
+                             trace=True if trace else None, shards=shards, scale=scale,
                              command=f"scslab compare ({spec.label}, seed {s_r})")
             runs.append(rr)
             if on_run is not None:
@@ -211,6 +214,16 @@ def measures(rr, *, reference: dict[str, str] | None = None) -> dict[str, float]
         m[f"blocked_wrongful_{k}"] = float(v)
     for k, v in sm.get("acts", {}).items():
         m[f"acts_{k}"] = float(v)
+    from scslab.twin import speech_acts
+
+    speech = set(speech_acts(rr.scenario))
+    acts = sm.get("acts", {})
+    m["acts_total_negative"] = float(sum(
+        v for a, v in acts.items()
+        if a in rr.scenario.acts and a not in speech and rr.scenario.acts[a].valence
+        == "negative"))
+    if speech:
+        m["acts_total_speech"] = float(sum(v for a, v in acts.items() if a in speech))
     for col in ts.columns:
         if col in ("day", "date") or col in m or not pd.api.types.is_numeric_dtype(ts[col]):
             continue
@@ -268,7 +281,8 @@ def compare(
     scenarios: list, *, replicates: int = 1, seed: int | None = None,
     residents: int | None = None, days: int | None = None, sets: list[str] | None = None,
     level: float = 0.95, interval: str = "t", reference: dict[str, str] | None = None,
-    trace: bool = False, shards: int = 1, out: str | Path | None = None, on_run=None,
+    trace: bool = False, shards: int = 1, scale: float | None = None,
+    out: str | Path | None = None, on_run=None,
 ) -> Comparison:
     """Run (or read) the scenarios with common random numbers and compare every measure.
 
@@ -280,7 +294,7 @@ def compare(
     """
     specs = build_specs(list(scenarios), sets)
     runs = run_specs(specs, replicates=replicates, seed=seed, residents=residents, days=days,
-                     trace=trace, shards=shards, on_run=on_run)
+                     trace=trace, shards=shards, scale=scale, on_run=on_run)
     labels = [s.label for s in specs]
     first_runs = runs[labels[0]]
     seed0 = int(first_runs[0].manifest["seed"])
@@ -353,8 +367,11 @@ def render(comp: Comparison, *, measures_filter: str | None = None):
     from rich.table import Table
 
     pct = f"{comp.level:.0%}"
-    t = Table("measure", "scenario", "value", "difference", f"{pct} interval", box=None,
-              title=f"comparison, seed {comp.seed}, {comp.replicates} replicate(s)")
+    t = Table(box=None, title=f"comparison, seed {comp.seed}, {comp.replicates} replicate(s)")
+    t.add_column("measure", no_wrap=True)
+    t.add_column("scenario", no_wrap=True)
+    for name in ("value", "difference", f"{pct} interval"):
+        t.add_column(name, justify="right" if name != f"{pct} interval" else "left")
     tab = comp.table
     if measures_filter:
         tab = tab[tab["measure"].str.contains(measures_filter, regex=False)]
@@ -373,10 +390,6 @@ def render(comp: Comparison, *, measures_filter: str | None = None):
 
 def register(app) -> None:
     """Add ``scslab compare`` to the CLI."""
-    from typing import Annotated
-
-    import typer
-
     @app.command("compare")
     def compare_cmd(
         scenarios: Annotated[list[str], typer.Argument(
@@ -387,6 +400,8 @@ def register(app) -> None:
         seed: Annotated[int | None, typer.Option(help="first seed (default: the first "
                                                       "scenario's)", min=0)] = None,
         residents: Annotated[int | None, typer.Option(help="override population", min=1)] = None,
+        scale: Annotated[float | None, typer.Option(
+            help="multiply every scenario's population by F")] = None,
         days: Annotated[int | None, typer.Option(help="override the period", min=1)] = None,
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="[LABEL:|N:]a.b.c=VALUE override (all scenarios without a prefix)")
@@ -424,11 +439,13 @@ def register(app) -> None:
 
             comp = compare(scenarios, replicates=replicates, seed=seed, residents=residents,
                            days=days, sets=set_, level=level, interval=interval,
-                           reference=refs, shards=shards, out=out_dir, on_run=tick)
+                           reference=refs, shards=shards, scale=scale, out=out_dir,
+                           on_run=tick)
         except ScslabError as e:
             fail(e)
         out.print(render(comp, measures_filter=only))
         for n in comp.notes:
             console.print(f"[yellow]note:[/yellow] {n}")
         if out_dir is not None:
-            out.print(f"comparison: {Path(out_dir) / 'comparison.parquet'}")
+            out.print(f"comparison: {Path(out_dir) / 'comparison.parquet'}", soft_wrap=True,
+                      markup=False, highlight=False)
