@@ -41,6 +41,7 @@ def test_every_record_has_provenance_and_a_subject(tiny_run):
 
 def test_group_tables_add_up(tiny_run):
     g = tiny_run.groups
+    g = g[g.period == "run"]
     for attr, part in g[g.measure == "residents"].groupby("attribute"):
         assert part["value"].sum() == 10_000, attr
     res = tiny_run.residents
@@ -101,3 +102,20 @@ def test_common_random_numbers_across_policies():
     assert (strict.timeseries["blocked_flight"].sum() >= base.timeseries["blocked_flight"].sum())
     looped = scslab.run("tiny", days=500)
     assert looped.timeseries["acts_flagged_post"].sum() < base.timeseries["acts_flagged_post"].sum()
+
+
+def test_yearly_group_measures_add_up_to_the_run(tiny_run):
+    g = tiny_run.groups
+    ts = tiny_run.timeseries
+    years = g[g.period != "run"]
+    assert sorted(years.period.unique()) == ["2021", "2022", "2023"]
+    allg = years[years.attribute == "all"].pivot(index="period", columns="measure",
+                                                  values="value")
+    year = pd.to_datetime(ts["date"]).dt.year.astype(str)
+    assert (allg["listed_days"] == ts.groupby(year)["listed"].sum()).all()
+    assert (allg["new_listings"] == ts.groupby(year)["listed_new"].sum()).all()
+    blocked = ts[[c for c in ts if c.startswith("blocked_") and "wrongful" not in c]]
+    assert (allg["blocked"] == blocked.sum(axis=1).groupby(year).sum()).all()
+    by_sex = years[(years.attribute == "sex") & (years.measure == "blocked")]
+    assert by_sex.groupby("period")["value"].sum().equals(allg["blocked"].rename(None)
+                                                          .rename_axis("period"))

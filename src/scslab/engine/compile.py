@@ -63,6 +63,8 @@ ModelArrays = namedtuple(
         # feedback loops
         "econ_on", "det_on", "det_general", "det_personal",
         "chill_on", "chill_surveillance", "chill_salience", "chill_share",
+        # reporting periods (calendar years): first day of each
+        "period_start",
     ],
 )
 
@@ -88,6 +90,7 @@ class CompiledModel:
     actions: list[str]
     tiers: list[str]
     firm_tiers: list[str]
+    periods: list[str]
     scale: float = 1.0
 
     @property
@@ -350,6 +353,11 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         for j, a in enumerate(acts):
             repair_act[j] = (a in rp.acts) if rp.acts else bool(act_negative[j])
 
+    # reporting periods: calendar years overlapping the run
+    years = list(range(start.year, (start + dt.timedelta(days=D - 1)).year + 1))
+    period_start = np.array([max(0, (dt.date(y, 1, 1) - start).days) for y in years],
+                            dtype=np.int64)
+
     fb = s.feedback
     k0, k1 = seed_key(s.seed)
     arrays = ModelArrays(
@@ -391,11 +399,12 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         det_general=fb.deterrence.general, det_personal=fb.deterrence.personal,
         chill_on=fb.chilling.enabled, chill_surveillance=fb.chilling.surveillance,
         chill_salience=fb.chilling.salience, chill_share=fb.chilling.salience_share,
+        period_start=period_start,
     )
     return CompiledModel(
         scenario=s, arrays=arrays, start=start, n_days=D, attributes=attrs, categories=cats,
         firm_attributes=f_attrs, firm_categories=f_cats, acts=acts, departments=depts,
         pairs=pairs, lists=lists, list_colors=colors,
         list_subjects=[list_subject(s, n) for n in lists], actions=actions,
-        tiers=tiers, firm_tiers=firm_tiers, scale=scale,
+        tiers=tiers, firm_tiers=firm_tiers, periods=[str(y) for y in years], scale=scale,
     )

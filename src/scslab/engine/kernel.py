@@ -78,6 +78,10 @@ GROUP_MEASURES = (
     "green_days", "shocked", "trapped",
 )
 N_MEASURES = len(GROUP_MEASURES)
+# per-period (calendar year) group measures
+PERIOD_MEASURES = ("listed_days", "wrongful_days", "blocked", "blocked_wrongful",
+                   "green_days", "new_listings")
+N_PMEASURES = len(PERIOD_MEASURES)
 SCORE_BIN = 10
 SCORE_BINS = 201  # base - 1000 ... base + 1000 in steps of 10, clipped at both ends
 ATTEMPT_EPOCH = 64
@@ -92,12 +96,13 @@ UnitOutputs = namedtuple(
         "dept_active", "dept_created", "green_days", "fast_tracked", "tiers", "firm_tiers",
         "performed", "appeals_filed", "appeals_won", "repairs", "shocks",
         "spell_hist", "wrong_spell_hist", "fix_hist", "firms", "totals", "list_new",
+        "group_period",
     ],
 )
 
 
 def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width, n_depts=0,
-                n_tiers=1) -> UnitOutputs:
+                n_tiers=1, n_periods=1) -> UnitOutputs:
     """Zeroed metric accumulators; every unit adds into them."""
     def z(*shape):
         return np.zeros(shape, dtype=np.int64)
@@ -116,7 +121,31 @@ def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width, n_depts=0,
         repairs=z(n_days), shocks=z(n_days),
         spell_hist=z(n_days + 1), wrong_spell_hist=z(n_days + 1), fix_hist=z(n_days + 1),
         firms=z(1), totals=np.zeros(N_MEASURES), list_new=z(n_lists, n_days),
+        group_period=np.zeros((n_periods, n_attr + 1, width, N_PMEASURES)),
     )
+
+
+@njit(cache=True, nogil=True)
+def _period_add(gp, codes, i, mi, a, b, value, pstart):
+    """Add ``value`` per day of days [a, b) (or ``value`` once at day a when b < 0) to
+    measure ``mi`` of resident i's groups, split by period; the last attribute slot is
+    'all residents'."""
+    n_attr = codes.shape[0]
+    for p in range(pstart.size):
+        lo = pstart[p]
+        hi = pstart[p + 1] if p + 1 < pstart.size else NEVER
+        if b < 0:
+            if not (lo <= a < hi):
+                continue
+            v = value
+        else:
+            ov = min(b, hi) - max(a, lo)
+            if ov <= 0:
+                continue
+            v = value * ov
+        for k in range(n_attr):
+            gp[p, k, codes[k, i], mi] += v
+        gp[p, n_attr, 0, mi] += v
 
 
 @njit(cache=True, nogil=True)
@@ -716,6 +745,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
             if is_black and not was_black:
                 n_listed += 1
                 new_today += 1
+                _period_add(out.group_period, codes, e, 5, t, -1, 1.0, m.period_start)
                 listed_since[e] = t
                 if ever_listed[e] and shock_flag[e]:
                     trapped[e] = True
@@ -724,6 +754,8 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 n_listed -= 1
                 off_today += 1
                 listed_days[e] += t - listed_since[e]
+                _period_add(out.group_period, codes, e, 0, listed_since[e], t, 1.0,
+                            m.period_start)
                 out.spell_hist[min(t - listed_since[e], D)] += 1
             if is_wrong and not wrongful[e]:
                 n_wrong += 1
@@ -732,6 +764,8 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
             elif wrongful[e] and not is_wrong:
                 n_wrong -= 1
                 wrong_days[e] += t - wrong_since[e]
+                _period_add(out.group_period, codes, e, 1, wrong_since[e], t, 1.0,
+                            m.period_start)
                 out.wrong_spell_hist[min(t - wrong_since[e], D)] += 1
             wrongful[e] = is_wrong
             for k in range(K):
@@ -760,9 +794,11 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                                 < m.enforcement[k, t]):
                 out.blocked[k, t] += 1
                 blocked_i[i] += 1
+                _period_add(out.group_period, codes, i, 2, t, -1, 1.0, m.period_start)
                 if (restricting & right) == 0:
                     out.blocked_wrongful[k, t] += 1
                     blocked_wrong_i[i] += 1
+                    _period_add(out.group_period, codes, i, 3, t, -1, 1.0, m.period_start)
                 if m.econ_on and m.shock_days[k] > 0:
                     shock_until[i] = max(shock_until[i], t + m.shock_days[k])
                     shock_flag[i] = True
@@ -772,6 +808,8 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 out.green_days[k, t] += m.reward_days[k, t]
                 out.fast_tracked[k, t] += 1
                 green_i[i] += m.reward_days[k, t]
+                _period_add(out.group_period, codes, i, 4, t, -1, m.reward_days[k, t],
+                            m.period_start)
             t1 = next_attempt(k0, k1, k, gid0 + i, t + 1, p_att[k, i], D)
             if t1 < D:
                 ev, n_ev, free = _push(ev, n_ev, free, head, PH_ATT, t1, EV_ATTEMPT, i, k)
@@ -800,8 +838,10 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
     for i in range(n):
         if (listed_mask[i] & 0xFFFFFFFF & m.black_mask) != 0:
             listed_days[i] += D - listed_since[i]
+            _period_add(out.group_period, codes, i, 0, listed_since[i], D, 1.0, m.period_start)
         if wrongful[i]:
             wrong_days[i] += D - wrong_since[i]
+            _period_add(out.group_period, codes, i, 1, wrong_since[i], D, 1.0, m.period_start)
         b = (final_score[i] - (m.score_base[0] - 1000)) // SCORE_BIN
         b = min(max(b, 0), SCORE_BINS - 1)
         for k in range(-1, n_attr):  # k = -1: all residents

@@ -52,7 +52,7 @@ def empty_outputs(cm: CompiledModel) -> UnitOutputs:
     a = cm.arrays
     return new_outputs(
         cm.n_days, len(cm.acts), len(cm.actions), len(cm.lists), len(cm.attributes),
-        a.attr_cum.shape[1], len(cm.departments), a.tier_floor.shape[1],
+        a.attr_cum.shape[1], len(cm.departments), a.tier_floor.shape[1], len(cm.periods),
     )
 
 

@@ -12,6 +12,7 @@ from scslab.engine.compile import NEVER, CompiledModel
 from scslab.engine.kernel import (
     GROUP_MEASURES,
     N_RCOLS,
+    PERIOD_MEASURES,
     PROVENANCE,
     R_ACT,
     R_ACTOR,
@@ -103,6 +104,20 @@ def groups_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
     for k, attr in enumerate(cm.attributes):
         for c, cat in enumerate(cm.categories[k]):
             rows += _group_rows(cm, out, attr, cat, out.group[k, c], cm.n_days)
+    # calendar years: event counts and list-days, plus rates per 100k residents of the group
+    n_attr = len(cm.attributes)
+    slots = [(n_attr, 0, "all", "all", out.totals[0])] + [
+        (k, c, attr, cat, out.group[k, c, 0])
+        for k, attr in enumerate(cm.attributes) for c, cat in enumerate(cm.categories[k])]
+    for p, period in enumerate(cm.periods):
+        for k, c, attr, cat, n in slots:
+            g = out.group_period[p, k, c]
+            for mi, measure in enumerate(PERIOD_MEASURES):
+                rows.append((period, attr, cat, measure, float(g[mi])))
+            if n > 0:
+                rows.append((period, attr, cat, "blocked_per_100k", float(g[2] / n * 1e5)))
+                rows.append((period, attr, cat, "new_listings_per_100k",
+                             float(g[5] / n * 1e5)))
     return pd.DataFrame(rows, columns=["period", "attribute", "group", "measure", "value"])
 
 
