@@ -91,10 +91,16 @@ def test_resident_panel_picks_the_longest_wrongful_listing(two_runs):
     view = RunView.from_dir(two_runs[0])
     res = view.table("residents")
     life = resident.life([view])
-    assert life.why == "the resident wrongly listed for longest"
-    assert life.outcome["wrongful_days"] == res["wrongful_days"].max() > 0
+    rec = view.table("records")
+    bad = set(rec.loc[rec["provenance"].astype(str) != "true", "subject"])
+    candidates = res[res["resident"].isin(bad) & (res["wrongful_days"] > 0)]
+    assert len(candidates) > 0
+    assert life.why.startswith("the resident wrongly listed for longest because of")
+    assert life.outcome["wrongful_days"] == candidates["wrongful_days"].max()
+    assert life.resident == candidates.sort_values(
+        ["wrongful_days", "resident"], ascending=[False, True])["resident"].iloc[0]
     assert life.final_score_matches
-    # a wrongly listed resident holds at least one false or misattributed record
+    # the panel shows the false or misattributed record behind the listing
     assert set(life.records["provenance"]) & {"false", "misattributed"}
     assert (life.list_changes["change"] == "listed").any()
     assert set(life.path["run"]) == {view.label}

@@ -22,6 +22,7 @@ class RunView:
     label: str
     result: RunResult
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict, repr=False)  # builders' derived data
 
     @classmethod
     def from_result(cls, result: RunResult, label: str | None = None) -> RunView:

@@ -2,8 +2,10 @@
 
 Needs the tracing tables (``records``, ``list_events``, ``residents``); runs without them
 get no panel.  The resident is picked by a fixed rule, so the same run always shows the
-same resident: the one wrongly listed for longest; failing that, the one listed for
-longest; failing that, the one with most records (lowest id on ties).
+same resident: the one wrongly listed for longest among those holding a false or
+misattributed record; failing that, the one wrongly listed for longest (a household
+listing, say); then the one listed for longest; then the one with most records (lowest id
+on ties).
 """
 
 from __future__ import annotations
@@ -51,12 +53,21 @@ def pick_resident(run: RunView) -> tuple[int, str] | None:
     res = run.table("residents")
     if res is None or "resident" not in res:
         return None
+    rec = run.table("records")
+    if rec is not None and "wrongful_days" in res and "provenance" in rec:
+        rec = residents_only(rec)
+        bad = rec.loc[rec["provenance"].astype(str) != "true", "resident"].unique()
+        hit = res[res["resident"].isin(bad) & (res["wrongful_days"] > 0)]
+        if len(hit):
+            best = hit.sort_values(["wrongful_days", "resident"], ascending=[False, True])
+            return int(best.iloc[0]["resident"]), (
+                "the resident wrongly listed for longest because of a false or "
+                "misattributed record")
     for col, why in (("wrongful_days", "the resident wrongly listed for longest"),
                      ("listed_days", "the resident listed for longest")):
         if col in res and (res[col] > 0).any():
             best = res.sort_values([col, "resident"], ascending=[False, True]).iloc[0]
             return int(best["resident"]), why
-    rec = run.table("records")
     if rec is not None and len(residents_only(rec)):
         counts = residents_only(rec).groupby("resident").size()
         top = counts[counts == counts.max()].index.min()
@@ -76,8 +87,11 @@ def score_series(run: RunView, resident: int) -> np.ndarray | None:
         return None
     s = run.scenario
     D = s.n_days
-    rec = residents_only(rec)
-    mine = rec[rec["resident"] == resident]
+    if "records_by_resident" not in run.cache:
+        rec = residents_only(rec)
+        run.cache["records_by_resident"] = {
+            int(k): g for k, g in rec.groupby("resident", sort=False)}
+    mine = run.cache["records_by_resident"].get(int(resident), rec.iloc[:0])
     removed = mine["day_removed"] if "day_removed" in mine else pd.Series(-1, mine.index)
     score = s.policy.score
     caps = score.caps

@@ -73,6 +73,12 @@ def key_parameters(s: Scenario) -> list[tuple[str, str]]:
     rows.append(("population", f"{p.residents:,} synthetic residents in {p.units:,} units"))
     rows.append(("period", f"{s.n_days:,} days, {s.start.isoformat()} to {end.isoformat()}"))
     rows.append(("seed", str(s.seed)))
+    firms = getattr(p, "firms", None)
+    if firms is not None:
+        rows.append(("firms", f"{firms.per_1000_residents:g} per 1,000 residents"
+                     + ("; " + "; ".join(f"{k} ({', '.join(a.categories)})"
+                                         for k, a in firms.attributes.items())
+                        if firms.attributes else "")))
     if p.attributes:
         rows.append(("group attributes", "; ".join(
             f"{k} ({', '.join(a.categories)})" for k, a in p.attributes.items())))
@@ -99,6 +105,10 @@ def key_parameters(s: Scenario) -> list[tuple[str, str]]:
         bounds = f", kept between {sc.min if sc.min is not None else '-inf'} and " \
                  f"{sc.max if sc.max is not None else 'inf'}"
     rows.append(("score", f"base {sc.base}{bounds}"))
+    tiers = getattr(sc, "tiers", None)
+    if tiers:
+        rows.append(("grades", "; ".join(
+            f"{g} from {v:g}" if v is not None else f"{g} below" for g, v in tiers.items())))
     if sc.points:
         rows.append(("points", "; ".join(f"{a} {dated(v)}" for a, v in sc.points.items())))
     if sc.caps:
@@ -117,6 +127,29 @@ def key_parameters(s: Scenario) -> list[tuple[str, str]]:
         if sanction.starts is not None:
             text += f", from {sanction.starts.isoformat()}"
         rows.append((f"sanction on {action}", text))
+    pol = s.policy
+    for action, reward in (getattr(pol, "rewards", None) or {}).items():
+        rows.append((f"green channel on {action}",
+                     f"for those on {', '.join(reward.lists)}: {reward.days_saved:g} days saved"
+                     + (f", from {reward.starts.isoformat()}" if reward.starts else "")))
+    rem = getattr(pol, "remedies", None)
+    if rem is not None:
+        for act, perf in rem.perform.items():
+            rows.append((f"performing {act}", f"{_rate(perf.rate)}; the record and its "
+                         f"listing are removed {perf.removal_days} days later"))
+        if rem.appeals is not None:
+            a = rem.appeals
+            rows.append(("appeals", f"notified {dated(a.notified, pct)}; review in "
+                         f"{a.review_days} days; succeeds for {a.success_wrong:.0%} of wrong "
+                         f"records and {a.success_true:.0%} of true ones"))
+        if rem.repair is not None:
+            rows.append(("credit repair", f"after {rem.repair.after_days} days, "
+                         f"{_rate(rem.repair.rate)}"))
+    fb = getattr(s, "feedback", None)
+    if fb is not None:
+        on = [k for k in ("economic", "deterrence", "chilling")
+              if getattr(getattr(fb, k, None), "enabled", False)]
+        rows.append(("feedback loops", ", ".join(on) if on else "none"))
     if s.actions:
         rows.append(("actions attempted", "; ".join(
             f"{k} ({_rate(a.rate)})" for k, a in s.actions.items())))
