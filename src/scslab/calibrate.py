@@ -473,18 +473,25 @@ def register(app) -> None:
                                     command="scslab " + " ".join(sys.argv[1:]))
         except ScslabError as e:
             fail(e)
-        pt = Table("parameter", "start", "fitted", "bounds", box=None, title="fit")
+        pt = Table(box=None, title="fit")
+        pt.add_column("parameter", no_wrap=True)
+        for c in ("start", "fitted", "bounds"):
+            pt.add_column(c, no_wrap=True)
         for p in res.params:
             lo, hi = res.bounds[p]
             pt.add_row(escape(p), f"{res.start[p]:.6g}", f"{res.fitted[p]:.6g}",
                        f"{lo:.4g} to {hi:.4g}")
         out.print(pt)
-        tt = Table("target", "value", "model (start)", "model (fitted)", "error", "source",
-                   box=None)
+        tt = Table(box=None)
+        for c in ("target", "value", "model (start)", "model (fitted)", "error"):
+            tt.add_column(c, no_wrap=True)
         for row in res.table.itertuples(index=False):
             tt.add_row(escape(row.target), f"{row.value:,.6g}", f"{row.model_start:,.6g}",
-                       f"{row.model_fitted:,.6g}", f"{row.relative_error:+.1%}",
-                       escape(row.source))
+                       f"{row.model_fitted:,.6g}", f"{row.relative_error:+.1%}")
         out.print(tt)
+        for row in res.table.itertuples(index=False):
+            if row.source:
+                out.print(f"  {row.target}: {row.source}", soft_wrap=True, markup=False,
+                          highlight=False)
         out.print(f"{res.evaluations} evaluations, cost {res.cost:.4g} ({res.message})")
-        out.print(f"calibrated scenario: {path}")
+        out.print(f"calibrated scenario: {path}", soft_wrap=True, markup=False, highlight=False)
