@@ -150,3 +150,15 @@ def test_a_corrected_firm_never_escalates():
     r = run_case(**FIRM_WORLD, replace={"policy.lists": lists})
     assert col(r, "list_abnormal") == [1, 1, 1] + [0] * 7
     assert sum(col(r, "list_serious")) == sum(col(r, "listed")) == 0
+
+
+def test_performance_depends_on_means():
+    perform = {"neg": {"rate": {"per_day": 1.0}, "removal_days": 3,
+                       "multipliers": {"income": {"poor": 0.0}}}}
+    for who, expected in (("poor", [1] * 6 + [0] * 4), ("rich", [1, 1, 1, 1, 0, 0, 0, 0, 0, 0])):
+        r = run_case(population={"attributes": {"income": {"categories": [who]}}},
+                     departments=TWO_DAYS, policy={"remedies": {"perform": perform}},
+                     replace={"policy.lists": dict(COURT, court=dict(COURT["court"],
+                                                                      duration_days=5)),
+                              "policy.sanctions": {}})
+        assert col(r, "list_court") == expected, who  # the poor never pay: 1 + 5 days
