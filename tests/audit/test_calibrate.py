@@ -42,8 +42,8 @@ def test_recovers_the_negative_act_rate_from_the_mean_list_size(tmp_path):
 def test_recovers_two_parameters_from_two_targets(tmp_path):
     path, _ = self_targets(tmp_path)
     res = calibrate("minimal", path, [RATE, FALSE], start=[0.0013, 0.03], residents=RES)
-    assert res.fitted[RATE] == pytest.approx(0.001, rel=0.03)
-    assert res.fitted[FALSE] == pytest.approx(0.01825, rel=0.15)
+    assert res.fitted[RATE] == pytest.approx(0.001, rel=0.01)
+    assert res.fitted[FALSE] == pytest.approx(0.01825, rel=0.05)
     assert res.table["relative_error"].abs().max() < 0.02
 
 
