@@ -155,10 +155,11 @@ def test_a_corrected_firm_never_escalates():
 def test_performance_depends_on_means():
     perform = {"neg": {"rate": {"per_day": 1.0}, "removal_days": 3,
                        "multipliers": {"income": {"poor": 0.0}}}}
-    for who, expected in (("poor", [1] * 6 + [0] * 4), ("rich", [1, 1, 1, 1, 0, 0, 0, 0, 0, 0])):
-        r = run_case(population={"attributes": {"income": {"categories": [who]}}},
+    for weights, expected in (([1, 0], [1] * 6 + [0] * 4), ([0, 1], [1] * 4 + [0] * 6)):
+        income = {"categories": ["poor", "rich"], "weights": weights}
+        r = run_case(population={"attributes": {"income": income}},
                      departments=TWO_DAYS, policy={"remedies": {"perform": perform}},
                      replace={"policy.lists": dict(COURT, court=dict(COURT["court"],
                                                                       duration_days=5)),
                               "policy.sanctions": {}})
-        assert col(r, "list_court") == expected, who  # the poor never pay: 1 + 5 days
+        assert col(r, "list_court") == expected, weights  # the poor never pay: 1 + 5 days
