@@ -58,7 +58,7 @@ def test_documented_china_reproduces_the_published_court_list_figures():
     """At 0.3% of the population (4.2M residents) every published figure of MODEL.md
     section 2 (cumulative listings, flights and trains blocked, Nov 2013 - May 2018) is
     matched within the stated 15% once scaled up; at --scale 0.01 the errors measured were
-    all within 4% (docs/scenarios/documented-china.md)."""
+    all within 4% (docs/calibration.md)."""
     r = scslab.run("documented-china", scale=0.003)
     table, tol = check_targets(r, "documented-china")
     assert tol == 0.15 and len(table) == 9
