@@ -104,4 +104,4 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def comparison_report(two_runs, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report") / "report.html"
-    return write_report(list(two_runs), out)
+    return write_report(list(two_runs), out, twin=True)

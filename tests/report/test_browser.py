@@ -61,7 +61,7 @@ def charts_in(dom: str) -> Charts:
 def test_every_chart_renders_without_console_errors(chromium, comparison_report, tmp_path):
     html = comparison_report.read_text()
     expected = set(re.findall(r'data-chart="([^"]+)"', html))
-    # every builder has data in these runs, plus the resident's score path
+    # every builder has data in these runs (with their twins), plus the resident's score path
     assert expected == {f"chart-{c.key}" for c in CHARTS} | {"chart-resident-score"}
 
     page = open_page(chromium, comparison_report, tmp_path)

@@ -117,7 +117,7 @@ def _without(view: RunView, drop_tables=(), drop_prefixes=()) -> RunView:
 def test_charts_without_their_data_are_skipped(two_runs):
     full = RunView.from_dir(two_runs[0])
     all_keys = [s.key for s, _ in charts.build_all([full])]
-    assert all_keys == [c.key for c in charts.CHARTS]
+    assert all_keys == [c.key for c in charts.CHARTS if c.key != "behaviour_vs_twin"]
 
     bare = _without(full, drop_tables=("scores", "groups", "records", "list_events",
                                        "residents"),
@@ -180,3 +180,27 @@ def test_cli_run_points_to_report_and_report_writes_the_file(tmp_path):
     assert bad.returncode == 2
     assert "nowhere" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_twin_chart_matches_an_independent_system_off_run(two_runs):
+    from scslab.report.html import add_twin
+    from scslab.twin import behaviour_table, system_off
+
+    view = RunView.from_dir(two_runs[0])
+    assert charts.behaviour_vs_twin([view]) is None  # no twin, no chart
+    add_twin(view)
+    m = view.manifest
+    off = scslab.run(system_off(view.scenario), seed=m["seed"], residents=m["residents"],
+                     days=m["days"])
+    assert off.summary["listed_end"] == 0 and sum(off.summary["blocked"].values()) == 0
+    expected = behaviour_table(view.summary["acts"], off.summary["acts"], view.scenario)
+    spec = charts.to_spec(charts.behaviour_vs_twin([view]))
+    rows = {row["act"]: row for values in spec["datasets"].values() for row in values}
+    for e in expected.itertuples():
+        if e.system_off:
+            assert rows[e.act]["system_on"] == e.system_on
+            assert rows[e.act]["system_off"] == e.system_off
+            assert abs(rows[e.act]["relative_change"] - e.relative_change) < 1e-12
+    # tiny switches deterrence and chilling on: the system lowers negative acts and speech
+    negative = expected[expected["kind"] == "negative"]
+    assert negative["system_on"].sum() < negative["system_off"].sum()

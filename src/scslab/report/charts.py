@@ -140,6 +140,7 @@ def by_run(chart: alt.Chart, runs: list[RunView], *, height: int = 260) -> alt.T
 
 
 def attribute_picker(attrs: list[str]) -> alt.Parameter:
+    attrs = [a for a in attrs if a != "all"] + [a for a in attrs if a == "all"]
     return alt.param(
         name="attribute", value=attrs[0],
         bind=alt.binding_select(options=attrs, name="group attribute: "),
@@ -320,6 +321,106 @@ def group_measure(measure: str, title: str, fmt: str) -> Callable:
     return build
 
 
+def disparate_impact(runs: list[RunView]) -> alt.TopLevelMixin | None:
+    """Each group's listing rate relative to its attribute's first category, with 95%
+    intervals (Katz's log method for a ratio of two proportions)."""
+    z = 1.959963984540054
+    parts = []
+    for r in runs:
+        g = r.table("groups")
+        if g is None or not {"attribute", "group", "measure", "value"} <= set(g.columns):
+            continue
+        if "period" in g:
+            g = g[g["period"] == "run"]
+        w = g[g["measure"].isin(["residents", "ever_listed"])].pivot_table(
+            index=["attribute", "group"], columns="measure", values="value", aggfunc="sum")
+        if not {"residents", "ever_listed"} <= set(w.columns):
+            continue
+        w = w.reset_index()
+        w = w[w["group"].astype(str) != "all"]
+        attrs = r.scenario.population.attributes
+        for attr, sub in w.groupby("attribute", sort=False):
+            cats = [str(c) for c in attrs[attr].categories] if attr in attrs else \
+                list(sub["group"].astype(str))
+            sub = sub.set_index(sub["group"].astype(str)).reindex(cats).dropna()
+            if len(sub) < 2:
+                continue
+            ref = sub.index[0]
+            n0, x0 = sub.loc[ref, "residents"], sub.loc[ref, "ever_listed"]
+            for grp, row in sub.iloc[1:].iterrows():
+                n1, x1 = row["residents"], row["ever_listed"]
+                if min(x0, x1) <= 0 or min(n0, n1) <= 0:
+                    continue
+                ratio = (x1 / n1) / (x0 / n0)
+                se = np.sqrt(max(1 / x1 - 1 / n1 + 1 / x0 - 1 / n0, 0.0))
+                parts.append({"run": r.label, "attribute": str(attr), "group": grp,
+                              "reference": ref, "ratio": ratio,
+                              "lo": ratio * np.exp(-z * se), "hi": ratio * np.exp(z * se),
+                              "listed": int(x1), "residents": int(n1)})
+    if not parts:
+        return None
+    df = pd.DataFrame(parts)
+    attrs = list(dict.fromkeys(df["attribute"]))
+    pick = attribute_picker(attrs)
+    order = labels(runs)
+    data = alt.Chart(inline(df)).transform_filter("datum.attribute == attribute")
+    base = data.encode(
+        y=alt.Y("group:N", title=None, sort=None),
+        yOffset=alt.YOffset("run:N", sort=order),
+        color=alt.Color("run:N", sort=order, legend=alt.Legend(orient="bottom")),
+    )
+    bars = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("lo:Q", title="listing rate relative to the reference group (log scale)",
+                scale=alt.Scale(type="log")),
+        x2="hi:Q",
+    )
+    dots = base.mark_point(filled=True, size=60).encode(
+        x="ratio:Q",
+        tooltip=["run:N", "attribute:N", "group:N", "reference:N",
+                 alt.Tooltip("ratio:Q", format=".2f"), alt.Tooltip("lo:Q", format=".2f"),
+                 alt.Tooltip("hi:Q", format=".2f"), alt.Tooltip("listed:Q", format=","),
+                 alt.Tooltip("residents:Q", format=",")],
+    )
+    one = data.mark_rule(color="#555", strokeDash=[4, 3]).encode(x=alt.datum(1.0))
+    return alt.layer(bars, dots, one).add_params(pick).properties(
+        width=WIDE - 120, height=alt.Step(max(10, 26 // len(runs))))
+
+
+def behaviour_vs_twin(runs: list[RunView]) -> alt.TopLevelMixin | None:
+    """Acts with the system on against its system-off twin (same population and seed):
+    fewer negative acts is deterrence, fewer speech acts is chilling."""
+    from scslab.twin import behaviour_table
+
+    parts = []
+    for r in runs:
+        twin = r.cache.get("twin")
+        if twin is None or "acts" not in r.summary or "acts" not in twin.summary:
+            continue
+        tab = behaviour_table(r.summary["acts"], twin.summary["acts"], r.scenario)
+        tab = tab[np.isfinite(tab["relative_change"])]
+        if len(tab):
+            parts.append(tab.assign(run=r.label))
+    if not parts:
+        return None
+    df = pd.concat(parts, ignore_index=True)
+    effect = {"speech": "speech (chilling)", "negative": "negative (deterrence)",
+              "positive": "positive"}
+    df["kind"] = df["kind"].map(effect).fillna(df["kind"])
+    order = labels(runs)
+    return alt.Chart(inline(df)).mark_bar().encode(
+        y=alt.Y("act:N", title=None, sort=None),
+        x=alt.X("relative_change:Q", title="acts with the system, relative to without it",
+                axis=alt.Axis(format="+.0%")),
+        yOffset=alt.YOffset("run:N", sort=order),
+        color=alt.Color("kind:N", title="kind of act", legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=list(effect.values()),
+                                        range=["#9467bd", "#d62728", "#2ca02c"])),
+        tooltip=["run:N", "act:N", "kind:N", alt.Tooltip("system_on:Q", format=","),
+                 alt.Tooltip("system_off:Q", format=","),
+                 alt.Tooltip("relative_change:Q", format="+.1%")],
+    ).properties(width=WIDE - 160, height=alt.Step(max(8, 20 // len(runs))))
+
+
 def score_path(runs: list[RunView], path: pd.DataFrame | None) -> alt.TopLevelMixin | None:
     """One resident's score over time (one line per run) above a strip that shows when
     they were on a black list in each run."""
@@ -379,6 +480,18 @@ CHARTS: list[ChartSpec] = [
               "Share of each group ever put on a black list during the run. "
               "Choose the group attribute below the chart.",
               group_measure("listing_rate", "share ever listed", ".1%")),
+    ChartSpec("disparate_impact", "Disparate impact",
+              "How much more (or less) likely each group was to be put on a black list than "
+              "the attribute's first group (ratio 1 = the same; the dashed line), with a "
+              "95% interval (Katz). Ratios below 0.8 or above 1.25 fail the four-fifths rule "
+              "of thumb. Choose the group attribute below the chart.",
+              disparate_impact),
+    ChartSpec("behaviour_vs_twin", "Behaviour against the system-off twin",
+              "Acts committed with the system, relative to the same synthetic population "
+              "and seed with the system switched off (no platform, lists or sanctions): "
+              "fewer negative acts is deterrence, fewer speech acts is chilling. Shown when "
+              "the report was made with --twin.",
+              behaviour_vs_twin),
     ChartSpec("blocked_per_100k", "Blocked attempts by group",
               "Blocked attempts per 100,000 residents of each group over the whole run.",
               group_measure("blocked_per_100k", "blocked attempts per 100k residents", ",.0f")),

@@ -15,6 +15,9 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write")] = (
             Path("report.html")),
         title: Annotated[str | None, typer.Option(help="the report's title")] = None,
+        twin: Annotated[bool, typer.Option(
+            "--twin", help="also run each run's system-off twin (same population and seed) "
+                           "to show deterrence and chilling; takes as long as the run")] = False,
     ) -> None:
         """Write a self-contained HTML report of one run, or a comparison of several."""
         from scslab.cli import fail, out
@@ -29,7 +32,9 @@ def register(app: typer.Typer) -> None:
         from scslab.report.html import write_report
 
         try:
-            path = write_report(run_dirs, output, title=title)
+            path = write_report(run_dirs, output, title=title, twin=twin)
+        except ScslabError as e:
+            fail(e)
         except OSError as e:
             fail(ScslabError(f"{output}: cannot write the report: {e.strerror or e}"))
         out.print(f"report: {path.resolve()}")

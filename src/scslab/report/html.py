@@ -188,7 +188,11 @@ def resident_section(runs: list[RunView]) -> tuple[str, str]:
         parts.append("<p>" + esc(
             f"Final score {o.get('final_score', '?')}; listed for {o.get('listed_days', 0)} "
             f"days, {o.get('wrongful_days', 0)} of them wrongly; "
-            f"{o.get('blocked', 0)} attempts blocked.") + "</p>")
+            f"{o.get('blocked', 0)} attempts blocked"
+            + (f"; {o['green_days']} days saved by the green channel" if o.get("green_days")
+               else "")
+            + ("; caught in a feedback loop (listed again after an income shock)"
+               if o.get("trapped") else "") + ".") + "</p>")
     parts.append("<h3>Records</h3>")
     parts.append(frame_table(life.records, "records") if len(life.records)
                  else "<p>No records.</p>")
@@ -223,6 +227,9 @@ def reproduce_section(runs: list[RunView]) -> str:
         seed = m.get("seed", r.scenario.seed)
         if cmd and "--seed" not in cmd:
             cmd = f"{cmd} --seed {seed}"
+        if "twin" in r.cache:
+            cmd += ("\n# the system-off twin was run by the report itself, at the same seed, "
+                    "population and period: scslab report ... --twin")
         versions = ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())
         scen = yaml.safe_dump(m.get("scenario", {}), sort_keys=False, allow_unicode=True,
                               width=100)
@@ -344,8 +351,24 @@ def build_report(runs: list[RunView], *, title: str | None = None) -> str:
     ])
 
 
-def write_report(run_dirs: list, out, *, title: str | None = None):
-    """Load run directories and write their report to ``out``; returns the path."""
+def add_twin(view: RunView) -> None:
+    """Run the system-off twin of ``view`` (same population, seed and period, no system)
+    and keep it in ``view.cache["twin"]`` for the builders that compare against it."""
+    from scslab.api import run
+    from scslab.twin import system_off
+
+    m = view.manifest
+    view.cache["twin"] = run(system_off(view.scenario), seed=m.get("seed"),
+                             residents=m.get("residents"), days=m.get("days"), trace=False,
+                             command="(system-off twin, made by scslab report --twin)")
+
+
+def write_report(run_dirs: list, out, *, title: str | None = None, twin: bool = False):
+    """Load run directories and write their report to ``out``; returns the path.
+
+    With ``twin`` each run's system-off twin is simulated first (as long as the run took)
+    to show deterrence and chilling.
+    """
     from pathlib import Path
 
     from scslab.report.data import unique_labels
@@ -353,6 +376,9 @@ def write_report(run_dirs: list, out, *, title: str | None = None):
     paths = [Path(p) for p in run_dirs]
     names = unique_labels([p.resolve().name for p in paths])
     runs = [RunView.from_dir(p, n) for p, n in zip(paths, names, strict=True)]
+    if twin:
+        for r in runs:
+            add_twin(r)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")

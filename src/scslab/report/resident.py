@@ -135,9 +135,12 @@ def life(runs: list[RunView]) -> ResidentLife | None:
     start = first.scenario.start
     res = first.table("residents")
     row = res[res["resident"] == rid].iloc[0]
-    outcome_cols = ("final_score", "listed_days", "wrongful_days", "blocked")
+    outcome_cols = ("final_score", "listed_days", "wrongful_days", "blocked", "green_days",
+                    "trapped")
     attrs = {k: str(row[k]) for k in res.columns
              if k not in ("resident", *outcome_cols)}
+    if attrs.get("employer") in ("-1", "None", "nan"):
+        attrs["employer"] = "none"
     outcome = {k: int(row[k]) for k in outcome_cols if k in res.columns}
 
     rec = residents_only(first.table("records"))
