@@ -11,7 +11,8 @@ A scenario is given as
 
 * a shipped name or a YAML path (``tiny``, ``my.yaml``);
 * a run directory (its resolved scenario and seed are read from the manifest; its tables
-  are reused for the replicate that matches its seed and size);
+  are reused for the replicate that matches its seed and size); a bare shipped name is
+  always the shipped scenario, so write ``./tiny`` for a run directory called ``tiny``;
 * ``off:REF``: the system-off twin of REF (:mod:`scslab.twin`);
 * ``LABEL=REF`` to name it (labels must be distinct; repeats get ``#2``, ``#3``).
 
@@ -46,9 +47,21 @@ HEADLINE = (
     "wrongful_blocks_per_100k", "records_created", "records_created_true",
     "records_created_false", "records_created_misattributed", "records_active_end",
 )
+# summary keys that describe the run rather than measure it ("scaled" repeats counts)
+SUMMARY_SKIP = {"residents", "firms", "units", "days", "start", "end", "scale", "scaled",
+                "seconds", "resident_days_per_second"}
 # timeseries columns that are stocks (reported at the last day), not flows (summed)
-STOCK_PREFIXES = ("listed", "list_", "records_active")
-DI_METRICS = ("listing_rate", "blocked_per_resident")
+STOCK_PREFIXES = ("listed", "list_", "records_active", "tier_", "firm_tier_")
+FLOW_PREFIXES = ("listed_new", "list_new_")
+# what the CLI prints without --all/--only (the parquet always has every measure)
+PRINTED = ("listed_mean_last_100_days", "listed_end", "listings_new",
+           "residents_ever_listed", "residents_ever_wrongfully_listed",
+           "wrongful_share_of_list_days", "wrongful_blocks_per_100k",
+           "mean_days_to_correct_wrongful_listing", "records_created", "blocked_",
+           "green_channel_days_saved_", "acts_total_", "poverty_trap_share", "listing_rate",
+           "wrongful_listing_rate", "mean_score", "green_channel_benefit", "di_listing_rate[",
+           "di_blocked_per_resident[")
+DI_METRICS = ("listing_rate", "blocked_per_resident", "green_channel_benefit")
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 
 
@@ -68,6 +81,12 @@ class Spec:
 
 
 def _is_run_dir(ref: str) -> bool:
+    """A run directory, unless the reference is a bare shipped name (``tiny`` is the shipped
+    scenario even beside a run directory called tiny; write ``./tiny`` for that)."""
+    from scslab.scenario.loader import shipped_scenarios
+
+    if ref in shipped_scenarios() and "/" not in ref and os.sep not in ref:
+        return False
     return Path(ref).is_dir() and (Path(ref) / "manifest.json").is_file()
 
 
@@ -194,6 +213,10 @@ def run_specs(specs: list[Spec], *, replicates: int = 1, seed: int | None = None
     return out
 
 
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def _last(ts: pd.DataFrame, col: str) -> float:
     return float(ts[col].iloc[-1]) if len(ts) else math.nan
 
@@ -208,12 +231,16 @@ def measures(rr, *, reference: dict[str, str] | None = None) -> dict[str, float]
     for k in HEADLINE:
         if k in sm:
             m[k] = float(sm[k])
-    for k, v in sm.get("blocked", {}).items():
-        m[f"blocked_{k}"] = float(v)
-    for k, v in sm.get("blocked_wrongful", {}).items():
-        m[f"blocked_wrongful_{k}"] = float(v)
-    for k, v in sm.get("acts", {}).items():
-        m[f"acts_{k}"] = float(v)
+    # every other figure of the summary: numbers, and mappings of numbers as KEY_NAME
+    for k, v in sm.items():
+        if k in SUMMARY_SKIP or k in m:
+            continue
+        if _number(v):
+            m[k] = float(v)
+        elif isinstance(v, dict):
+            for sub, x in v.items():
+                if _number(x):
+                    m[f"{k}_{sub}"] = float(x)
     from scslab.twin import speech_acts
 
     speech = set(speech_acts(rr.scenario))
@@ -227,8 +254,8 @@ def measures(rr, *, reference: dict[str, str] | None = None) -> dict[str, float]
     for col in ts.columns:
         if col in ("day", "date") or col in m or not pd.api.types.is_numeric_dtype(ts[col]):
             continue
-        if col.startswith(STOCK_PREFIXES) and col != "listed_new":
-            if col.startswith("list_"):
+        if col.startswith(STOCK_PREFIXES) and not col.startswith(FLOW_PREFIXES):
+            if not col.startswith(("listed", "records_active")):  # in the summary already
                 m[f"{col}_end"] = _last(ts, col)
             continue
         m[col] = float(ts[col].sum())
@@ -361,8 +388,9 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def render(comp: Comparison, *, measures_filter: str | None = None):
-    """A rich Table of the comparison (one block of rows per measure)."""
+def render(comp: Comparison, *, measures_filter: str | None = None, everything: bool = False):
+    """A rich Table of the comparison (one block of rows per measure): the measures whose
+    name contains ``measures_filter``, else everything or the :data:`PRINTED` ones."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -375,6 +403,9 @@ def render(comp: Comparison, *, measures_filter: str | None = None):
     tab = comp.table
     if measures_filter:
         tab = tab[tab["measure"].str.contains(measures_filter, regex=False)]
+    elif not everything:
+        tab = tab[tab["measure"].map(
+            lambda m: m in PRINTED or any(m.startswith(p) for p in PRINTED if p[-1] in "_["))]
     last = None
     for row in tab.itertuples(index=False):
         shown = row.measure if row.measure != last else ""
@@ -415,6 +446,8 @@ def register(app) -> None:
                  "category)")] = None,
         only: Annotated[str | None, typer.Option(
             help="print only measures whose name contains this text")] = None,
+        all_: Annotated[bool, typer.Option(
+            "--all", help="print every measure (the parquet always has them all)")] = False,
         shards: Annotated[int, typer.Option(help="sets of units per run", min=1)] = 1,
     ) -> None:
         """Compare scenarios on the same synthetic population (common random numbers)."""
@@ -443,7 +476,7 @@ def register(app) -> None:
                            on_run=tick)
         except ScslabError as e:
             fail(e)
-        out.print(render(comp, measures_filter=only))
+        out.print(render(comp, measures_filter=only, everything=all_))
         for n in comp.notes:
             console.print(f"[yellow]note:[/yellow] {n}")
         if out_dir is not None:

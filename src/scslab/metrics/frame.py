@@ -43,7 +43,7 @@ import pandas as pd
 from scslab.errors import ScslabError
 
 # Columns that may carry green-channel days saved once rewards exist (first match wins).
-GREEN_COLUMNS = ("green_days_saved", "green_channel_days_saved", "days_saved")
+GREEN_COLUMNS = ("green_days", "green_days_saved", "green_channel_days_saved")
 
 
 def _green_column(df: pd.DataFrame) -> str | None:
@@ -86,7 +86,7 @@ GROUP_TABLE_METRICS: dict[str, tuple[str, str]] = {
     "wrongful_listing_rate": ("ever_wrongful", "residents"),
     "mean_score": ("final_score_sum", "residents"),
     "blocked_per_resident": ("blocked", "residents"),
-    "green_channel_benefit": ("green_days_saved", "residents"),
+    "green_channel_benefit": ("green_days", "residents"),
 }
 
 OUTCOME_COLUMNS = {"resident", "unit", "household", "final_score", "listed_days",
