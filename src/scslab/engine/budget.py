@@ -86,12 +86,14 @@ def records_per_resident(cm) -> float:
     return total
 
 
-def estimate(cm, *, workers: int = 1) -> Estimate:
-    """Peak memory added by the run and the size of its run directory (bytes)."""
+def estimate(cm, *, workers: int = 1, units: int | None = None,
+             residents: int | None = None) -> Estimate:
+    """Peak memory added by the run and the size of its run directory (bytes); ``units``
+    and ``residents`` ask what-if (same scenario, another population or unit count)."""
     a = cm.arrays
     D = int(cm.n_days)
-    N = int(cm.residents)
-    U = max(1, min(int(cm.units), N))
+    N = int(residents if residents is not None else cm.residents)
+    U = max(1, min(int(units if units is not None else cm.units), N))
     n = math.ceil(N / U)
     A = len(a.act_p)
     K = len(a.action_p)
@@ -175,23 +177,37 @@ def check_budget(cm, *, out: str | Path | None = None, workers: int = 1,
     trace = bool(getattr(cm.arrays, "trace", False))
     if est.memory > room:
         ways = []
-        per_res = est.per_unit / max(1, est.largest_unit)
-        spare = room - est.fixed
-        if spare > 0 and per_res > 0:
-            n_fit = max(1, int(spare / per_res / max(1, workers)))
-            units_needed = math.ceil(cm.residents / n_fit)
-            if units_needed <= min(1_000_000, cm.residents):
-                ways.append(
-                    f"smaller units: at most ~{n_fit:,} residents per unit, e.g. "
-                    f"--set population.units={units_needed} (now {cm.units:,} units of up "
-                    f"to {est.largest_unit:,}; units are the model's subdistricts, so this "
-                    f"changes who can be misattributed to whom)")
+
+        def fits(**what) -> bool:
+            return estimate(cm, workers=workers, **what).memory <= room
+
+        max_units = min(1_000_000, cm.residents)
+        if fits(units=max_units):
+            units_needed = _smallest(lambda u: fits(units=u), cm.units, max_units)
+            n_fit = math.ceil(cm.residents / units_needed)
+            ways.append(
+                f"smaller units: at most ~{n_fit:,} residents per unit, e.g. "
+                f"--set population.units={units_needed} (now {cm.units:,} unit(s) of up "
+                f"to {est.largest_unit:,}; units are the model's subdistricts, so this "
+                f"changes who can be misattributed to whom)")
         if trace:
             ways.append("no --trace (and outputs.records/lists false): the per-record "
                         "tables are what does not shrink with smaller units")
-        scale = max(1, int(cm.residents * min(1.0, room / est.memory) * 0.9))
-        ways.append(f"a smaller population, e.g. --residents {scale:,}"
-                    + (" (or --scale)" if _cli_has_scale() else ""))
+        # the largest population that fits, as it is (same units)
+        lo, hi = 1, cm.residents
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if fits(residents=mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        if fits(residents=lo):
+            hint = f"a smaller population, e.g. --residents {lo:,}"
+            if _cli_has_scale():
+                hint += f" (or --scale {max(lo / cm.residents, 1e-6):.3g})"
+            ways.append(hint)
+        if not ways:
+            ways.append("a machine with more memory")
         raise BudgetError(
             f"this run needs about {_gb(est.memory)} of memory "
             f"(~{est.records:,.0f} records; the largest unit has {est.largest_unit:,} "
@@ -211,6 +227,17 @@ def check_budget(cm, *, out: str | Path | None = None, workers: int = 1,
                 f"only {_gb(free)} is free there. To make it fit: " + "; or ".join(ways) + "."
             )
     return est
+
+
+def _smallest(ok, lo: int, hi: int) -> int:
+    """Smallest x in [lo, hi] with ok(x), given ok(hi) and ok monotone."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
 
 
 def _cli_has_scale() -> bool:

@@ -115,13 +115,16 @@ def table_problems(tables: dict[str, pd.DataFrame], residents: int,
                 f"{r['value']} ({len(neg)} negative value(s) in all)")
         res = groups[groups["measure"] == "residents"]
         if len(res) and "attribute" in res:
-            for attr, part in res.groupby("attribute", observed=True):
-                if attributes is not None and attr not in attributes:
+            by = ["period", "attribute"] if "period" in res else ["attribute"]
+            for key, part in res.groupby(by, observed=True, sort=False):
+                attr = key[-1] if isinstance(key, tuple) else key
+                if attributes is not None and attr not in attributes and attr != "all":
                     continue
                 total = float(part["value"].sum())
                 if total != residents:
-                    add("group-residents",
-                        f"groups of {attr} hold {total:,.0f} residents, not {residents:,}")
+                    where = " in period " + str(key[0]) if len(by) == 2 else ""
+                    add("group-residents", f"groups of {attr}{where} hold {total:,.0f} "
+                                           f"residents, not {residents:,}")
 
     scores = tables.get("scores")
     if scores is not None and len(scores) and "residents" in scores:

@@ -8,6 +8,7 @@ at the same path survives any failure.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from scslab.errors import RunDirError
 
@@ -70,13 +72,20 @@ def write_run(
             path.rename(old)
         tmp.rename(path)
         _fsync_dir(parent)
-    except OSError as e:
+    except BaseException as e:  # a full disk, but also Ctrl-C or a bug: leave no trace
         shutil.rmtree(tmp, ignore_errors=True)
         if old.exists() and not path.exists():
             old.rename(path)
+        if not isinstance(e, OSError):
+            raise
+        why = e.strerror or str(e)
+        if e.errno == errno.ENOSPC or "No space left" in str(e) or "errno 28" in str(e):
+            why = "the disk is full"
+        elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            why = f"no permission to write in {parent} ({e.strerror})"
         raise RunDirError(
-            f"{path}: could not write the run ({e.strerror or e}); "
-            "nothing was changed at that path"
+            f"{path}: could not write the run ({why}); nothing was changed at that path"
+            + ("" if not path.exists() else ": the previous results there are intact")
         ) from None
     shutil.rmtree(old, ignore_errors=True)
     return path
@@ -92,8 +101,10 @@ def read_manifest(path: str | Path) -> dict:
         raise RunDirError(f"{path}: not a scslab run directory (no {MANIFEST}), or incomplete")
     try:
         manifest = json.loads(mf.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise RunDirError(f"{mf}: unreadable manifest: {e}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RunDirError(f"{mf}: unreadable manifest ({e}); the run is damaged") from None
+    if not isinstance(manifest, dict):
+        raise RunDirError(f"{mf}: not a scslab manifest; the run is damaged")
     if not manifest.get("complete"):
         raise RunDirError(f"{path}: the run is incomplete")
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -112,4 +123,41 @@ def read_table(path: str | Path, name: str) -> pd.DataFrame:
             f"{path}: has no {name} table; it has "
             + ", ".join(t.removesuffix(".parquet") for t in manifest.get("tables", []))
         )
-    return pd.read_parquet(path / f"{name}.parquet")
+    try:
+        return pd.read_parquet(path / f"{name}.parquet")
+    except (OSError, ValueError, pa.ArrowException) as e:
+        raise RunDirError(
+            f"{path}: the {name} table is missing or damaged ({e}); re-run the scenario"
+        ) from None
+
+
+def read_summary(path: str | Path) -> dict:
+    """The summary of a complete run directory, or a RunDirError saying what is wrong."""
+    path = Path(path)
+    read_manifest(path)
+    try:
+        summary = json.loads((path / SUMMARY).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RunDirError(f"{path}: the summary is missing or damaged ({e})") from None
+    if not isinstance(summary, dict):
+        raise RunDirError(f"{path}: the summary is damaged")
+    return summary
+
+
+def scenario_from_manifest(manifest: dict, path: str | Path):
+    """The resolved Scenario a run was made from, or a RunDirError if this scslab cannot
+    read it (a run from another version of the scenario format)."""
+    from pydantic import ValidationError
+
+    from scslab.scenario.schema import Scenario
+
+    try:
+        return Scenario.model_validate(manifest["scenario"])
+    except (KeyError, TypeError, ValidationError) as e:
+        n = len(e.errors()) if isinstance(e, ValidationError) else 1
+        raise RunDirError(
+            f"{path}: its scenario cannot be read by this scslab ({n} problem(s); first: "
+            f"{str(e).splitlines()[-1 if not isinstance(e, ValidationError) else 1][:200]}); "
+            f"it was written by scslab "
+            f"{(manifest.get('versions') or {}).get('scslab', 'unknown')}: re-run the scenario"
+        ) from None

@@ -1,8 +1,9 @@
 """Checks a scenario must pass before any work starts, beyond the schema and names.
 
 * :func:`yaml_shape_problems` - a YAML document that is recursive, nested too deeply,
-  expands (through ``&anchor``/``*alias``) into too many nodes, or repeats a key in one
-  mapping; checked on the composed node graph, before any Python object is built.
+  expands (through ``&anchor``/``*alias``) into too many nodes, repeats a key in one
+  mapping or has an impossible date; checked on the composed node graph, before any
+  Python object is built.
 * :func:`semantic_problems` - numbers that are not finite, and a policy that can never
   list anyone: a score list whose threshold lies beyond every reachable score, a record
   list whose acts never reach the platform, a sanction or reward whose lists never list.
@@ -57,6 +58,11 @@ def yaml_shape_problems(node: yaml.Node | None) -> list[dict]:
                            "document); a scenario must be a plain tree", n)]
         if depth > MAX_DEPTH:
             return [_shape(f"nested more than {MAX_DEPTH} levels deep", n)]
+        if isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                yaml.constructor.SafeConstructor().construct_yaml_timestamp(n)
+            except ValueError as e:
+                return [dict(_shape(f"not a date: {e}; write YYYY-MM-DD", n), value=n.value)]
         if isinstance(n, yaml.MappingNode):
             seen: set = set()
             for k, _ in n.value:

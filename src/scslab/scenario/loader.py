@@ -183,7 +183,7 @@ def parse_set(assignments: list[str] | None) -> dict:
             )
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as e:
+        except (yaml.YAMLError, ValueError, RecursionError) as e:
             raise ScenarioError(
                 [{"file": "--set", "path": key, "value": raw,
                   "message": f"value is not valid YAML: {e}"}]
