@@ -173,13 +173,13 @@ def print_summary(summary: dict) -> None:
 @app.command("summary")
 def summary_cmd(run_dir: Annotated[Path, typer.Argument(help="a run directory")]) -> None:
     """Print a run directory's summary as JSON."""
-    from scslab.outputs.rundir import read_manifest
+    from scslab.outputs.rundir import read_summary
 
     try:
-        read_manifest(run_dir)
+        summary = read_summary(run_dir)
     except ScslabError as e:
         fail(e)
-    out.print_json(json.dumps(json.loads((run_dir / "summary.json").read_text())))
+    out.print_json(json.dumps(summary))
 
 
 for _mod in COMMAND_MODULES:
