@@ -264,7 +264,7 @@ def calibrate(
     bounds: list[tuple[float, float]] | None = None, start: list[float] | None = None,
     residents: int | None = None, days: int | None = None, seed: int | None = None,
     replicates: int = 1, max_evals: int = 40, sets: list[str] | None = None,
-    on_eval=None,
+    scale: float | None = None, on_eval=None,
 ) -> CalibrationResult:
     """Fit ``params`` (dotted scenario paths) so the model matches ``targets``."""
     from scipy.optimize import least_squares
@@ -318,7 +318,7 @@ def calibrate(
         vals = np.zeros(len(tlist))
         for r in range(replicates):
             rr = api.run(s, seed=seed + r, residents=residents, days=days, trace=False,
-                         command="scslab calibrate")
+                         scale=scale, command="scslab calibrate")
             vals += np.array([model_value(rr, t) for t in tlist]) / replicates
         return vals
 
@@ -403,6 +403,10 @@ def write_calibrated(res: CalibrationResult, scenario_ref: str | Path, out: str 
     return out
 
 
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.6g}"
+
+
 def _bounds_option(text: str | None, n: int) -> list[tuple[float, float]] | None:
     if not text:
         return None
@@ -437,6 +441,8 @@ def register(app) -> None:
         residents: Annotated[int | None, typer.Option(help="run at this population "
                                                       "(counts scale by per_residents)", min=1)
                              ] = None,
+        scale: Annotated[float | None, typer.Option(
+            help="run at population x F (counts scale by per_residents)")] = None,
         days: Annotated[int | None, typer.Option(help="override the period", min=1)] = None,
         seed: Annotated[int | None, typer.Option(help="first seed", min=0)] = None,
         replicates: Annotated[int, typer.Option(help="seeds averaged per evaluation",
@@ -464,6 +470,7 @@ def register(app) -> None:
             res = calibrate(
                 scenario, targets, plist, bounds=bnds, start=x0, residents=residents,
                 days=days, seed=seed, replicates=replicates, max_evals=max_evals, sets=set_,
+                scale=scale,
                 on_eval=lambda n, x: console.print(
                     f"[dim]evaluation {n}: "
                     + ", ".join(f"{escape(k)}={v:.6g}" for k, v in x.items()) + "[/dim]"),
@@ -486,8 +493,8 @@ def register(app) -> None:
         for c in ("target", "value", "model (start)", "model (fitted)", "error"):
             tt.add_column(c, no_wrap=True)
         for row in res.table.itertuples(index=False):
-            tt.add_row(escape(row.target), f"{row.value:,.6g}", f"{row.model_start:,.6g}",
-                       f"{row.model_fitted:,.6g}", f"{row.relative_error:+.1%}")
+            tt.add_row(escape(row.target), _num(row.value), _num(row.model_start),
+                       _num(row.model_fitted), f"{row.relative_error:+.1%}")
         out.print(tt)
         for row in res.table.itertuples(index=False):
             if row.source:
