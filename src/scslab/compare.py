@@ -364,14 +364,30 @@ def compare(
 
 
 def write_comparison(comp: Comparison, out: str | Path) -> Path:
-    """Write ``out/comparison.parquet`` atomically (a temporary file renamed into place)."""
+    """Write ``out/comparison.parquet`` and ``out/comparison.json`` (scenarios, seeds, scenario
+    hashes, notes), each atomically (a temporary file renamed into place)."""
+    import json
+
     out = Path(out)
+    meta = {
+        "scenarios": comp.labels, "seed": comp.seed, "replicates": comp.replicates,
+        "seeds": [comp.seed + r for r in range(comp.replicates)], "level": comp.level,
+        "scenario_hashes": {lab: rs[0].manifest.get("scenario_hash")
+                            for lab, rs in comp.runs.items()},
+        "residents": {lab: rs[0].manifest.get("residents") for lab, rs in comp.runs.items()},
+        "days": {lab: rs[0].manifest.get("days") for lab, rs in comp.runs.items()},
+        "notes": comp.notes,
+    }
     try:
         out.mkdir(parents=True, exist_ok=True)
         target = out / "comparison.parquet"
-        tmp = out / f".comparison.parquet.tmp-{uuid.uuid4().hex[:8]}"
+        tag = uuid.uuid4().hex[:8]
+        tmp = out / f".comparison.parquet.tmp-{tag}"
         comp.table.to_parquet(tmp, index=False)
         os.replace(tmp, target)
+        tmp_json = out / f".comparison.json.tmp-{tag}"
+        tmp_json.write_text(json.dumps(meta, indent=2, default=str) + "\n")
+        os.replace(tmp_json, out / "comparison.json")
     except OSError as e:
         raise CompareError(f"{out}: cannot write the comparison: {e.strerror or e}") from None
     return target

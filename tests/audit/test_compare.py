@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -122,6 +124,8 @@ def test_cli_compare_writes_the_parquet(tmp_path):
     assert {"measure", "scenario", "value", "difference", "lo", "hi"} <= set(df.columns)
     assert set(df["scenario"]) == {"minimal", "minimal#2"}
     assert "listed_mean_last_100_days" in res.output
+    meta = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    assert meta["seeds"] == [1, 2] and meta["scenarios"] == ["minimal", "minimal#2"]
     row = df.set_index(["measure", "scenario"]).loc[("listed_end", "minimal#2")]
     assert row["difference"] > 0
 

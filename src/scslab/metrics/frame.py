@@ -24,7 +24,8 @@ Metrics (names in :data:`METRICS`), from the per-resident table (``RunResult.res
 * ``wrongful_listing_rate``: share ever wrongfully listed (``wrongful_days > 0``);
 * ``mean_score``: mean final score;
 * ``green_channel_benefit``: mean green-channel days saved per resident, only when the
-  table has such a column (see :data:`GREEN_COLUMNS`); otherwise the metric is skipped.
+  table has such a column (``green_days``, see :data:`GREEN_COLUMNS`); otherwise the
+  metric is skipped.
 
 From the aggregate ``groups`` table (always written; single attributes only) the same
 names are computed from its sums; ``sanction_rate`` there is not available (the table has
@@ -89,8 +90,9 @@ GROUP_TABLE_METRICS: dict[str, tuple[str, str]] = {
     "green_channel_benefit": ("green_days", "residents"),
 }
 
-OUTCOME_COLUMNS = {"resident", "unit", "household", "final_score", "listed_days",
-                   "wrongful_days", "blocked", "blocked_wrongful", "replicate", *GREEN_COLUMNS}
+OUTCOME_COLUMNS = {"resident", "unit", "household", "employer", "final_score", "listed_days",
+                   "wrongful_days", "blocked", "blocked_wrongful", "trapped", "replicate",
+                   *GREEN_COLUMNS}
 
 
 class MetricFrameError(ScslabError):
