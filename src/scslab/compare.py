@@ -186,11 +186,19 @@ def run_specs(specs: list[Spec], *, replicates: int = 1, seed: int | None = None
     if replicates < 1:
         raise CompareError("--replicates must be at least 1")
     resolved = [scenario_of(s) for s in specs]
+    first, mf0 = resolved[0]
     if seed is None:
-        first, mf = resolved[0]
-        seed = int(mf["seed"]) if mf else int(first.seed)
+        seed = int(mf0["seed"]) if mf0 else int(first.seed)
+    if mf0 is not None and residents is None:
+        # a run directory first: the others run at its period and population scale
+        days = days if days is not None else int(mf0["days"])
+        if scale is None and float(mf0.get("scale", 1.0)) != 1.0:
+            scale = float(mf0["scale"])
     out: dict[str, list] = {}
     for spec, (scen, mf) in zip(specs, resolved, strict=True):
+        # a run directory's scenario is already scaled by its own scale
+        own = float(mf.get("scale", 1.0)) if mf else 1.0
+        eff_scale = None if scale is None or scale / own == 1.0 else scale / own
         runs = []
         for r in range(replicates):
             s_r = seed + r
@@ -198,13 +206,13 @@ def run_specs(specs: list[Spec], *, replicates: int = 1, seed: int | None = None
                      and int(mf["seed"]) == s_r
                      and (residents is None or residents == mf["residents"])
                      and (days is None or days == mf["days"])
-                     and (scale is None or scale == mf.get("scale", 1.0))
+                     and eff_scale is None
                      and (not trace or "residents.parquet" in mf.get("tables", [])))
             if reuse:
                 rr = api.load_run(spec.run_dir)
             else:
                 rr = api.run(scen, seed=s_r, residents=residents, days=days,
-                             trace=True if trace else None, shards=shards, scale=scale,
+                             trace=True if trace else None, shards=shards, scale=eff_scale,
                              command=f"scslab compare ({spec.label}, seed {s_r})")
             runs.append(rr)
             if on_run is not None:

@@ -67,6 +67,15 @@ def test_run_directories_are_read_and_compared(tmp_path):
     assert (c.table["difference"].dropna() == 0).all()
 
 
+def test_a_scaled_run_directory_sets_the_scale_of_the_others(tmp_path):
+    scslab.run("described-beijing", scale=0.0001, days=60, out=tmp_path / "db")
+    c = compare([tmp_path / "db", "described-beijing"], replicates=2)
+    assert [rr.manifest["residents"] for rr in c.runs["described-beijing"]] == [2200, 2200]
+    assert [rr.manifest["residents"] for rr in c.runs["db"]] == [2200, 2200]
+    assert c.runs["db"][0].path is not None and c.runs["db"][1].path is None
+    assert (c.table["difference"].dropna() == 0).all()
+
+
 def test_a_bare_shipped_name_is_the_scenario_even_beside_a_run_directory(tmp_path,
                                                                          monkeypatch):
     scslab.run("minimal", out=tmp_path / "minimal", residents=500, days=20)
