@@ -165,8 +165,9 @@ def list_sizes(runs: list[RunView]) -> alt.TopLevelMixin | None:
         return None
     chart = alt.Chart(inline(df)).mark_line(interpolate="step-after").encode(
         x=alt.X("date:T", title=None),
-        y=alt.Y("value:Q", title="residents listed"),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
+        y=alt.Y("value:Q", title="members"),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(scheme="tableau20"),
+                        legend=alt.Legend(orient="bottom", columns=4, labelLimit=220)),
         strokeDash=alt.condition("datum.series == 'wrongly on a black list'",
                                  alt.value([4, 3]), alt.value([1, 0])),
         tooltip=["run:N", "date:T", "series:N", alt.Tooltip("value:Q", format=",.0f")],
@@ -192,7 +193,8 @@ def sanctions(runs: list[RunView]) -> alt.TopLevelMixin | None:
     chart = alt.Chart(inline(df)).mark_line().encode(
         x=alt.X("date:T", title=None),
         y=alt.Y("value:Q", title="blocked attempts (cumulative)"),
-        color=alt.Color("action:N", title="action", legend=alt.Legend(orient="bottom")),
+        color=alt.Color("action:N", title="action",
+                        legend=alt.Legend(orient="bottom", columns=4, labelLimit=220)),
         strokeDash=alt.StrokeDash("kind:N", title=None, sort=["all", "wrongful"],
                                   legend=alt.Legend(orient="bottom")),
         detail="series:N",
@@ -455,8 +457,9 @@ def score_path(runs: list[RunView], path: pd.DataFrame | None) -> alt.TopLevelMi
 
 CHARTS: list[ChartSpec] = [
     ChartSpec("list_sizes", "List sizes over time",
-              "How many residents are on each list each day (red lists included), how many "
-              "are on any black list, and how many of those are there wrongly: listed only "
+              "How many residents (or firms, on firm lists) are on each list each day (red "
+              "lists included), how many residents are on any black list, and how many "
+              "of those are there wrongly: listed only "
               "because of false or misattributed records (dashed).",
               list_sizes),
     ChartSpec("sanctions", "Sanctions by kind",

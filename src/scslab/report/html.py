@@ -27,6 +27,8 @@ from scslab.report.data import RunView
 CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
        "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; connect-src 'none'")
 
+MAX_RECORD_ROWS = 80
+
 EMBED_OPTIONS = {
     "renderer": "svg",
     "actions": {"export": True, "source": False, "compiled": False, "editor": False},
@@ -194,8 +196,11 @@ def resident_section(runs: list[RunView]) -> tuple[str, str]:
             + ("; caught in a feedback loop (listed again after an income shock)"
                if o.get("trapped") else "") + ".") + "</p>")
     parts.append("<h3>Records</h3>")
-    parts.append(frame_table(life.records, "records") if len(life.records)
-                 else "<p>No records.</p>")
+    shown = life.records.head(MAX_RECORD_ROWS)
+    parts.append(frame_table(shown, "records") if len(shown) else "<p>No records.</p>")
+    if len(life.records) > len(shown):
+        parts.append(f"<p>... and {len(life.records) - len(shown):,} more records "
+                     "(all are in records.parquet of the run directory).</p>")
     parts.append("<h3>List changes</h3>")
     parts.append(frame_table(life.list_changes, "records") if len(life.list_changes)
                  else "<p>Never listed.</p>")
