@@ -1,0 +1,86 @@
+"""Scenario files are data: safe YAML only, no pickle, no eval/exec, no network listener
+except an explicit Dask scheduler, and no notion of a real person's identity data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scslab.errors import ScenarioError
+from scslab.scenario.loader import load_scenario
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "scslab"
+
+
+def _sources():
+    files = sorted(SRC.rglob("*.py"))
+    assert len(files) > 10
+    return [(f, f.read_text()) for f in files]
+
+
+def _code_lines(text):
+    for i, line in enumerate(text.splitlines(), 1):
+        code = line.split("#", 1)[0]
+        if code.strip():
+            yield i, code
+
+
+def test_yaml_is_only_loaded_safely():
+    for f, text in _sources():
+        for i, code in _code_lines(text):
+            if re.search(r"\byaml\.(load|load_all|unsafe_load|full_load)\s*\(", code):
+                assert "SafeLoader" in code or "_LineLoader" in code, f"{f}:{i}: {code}"
+            assert not re.search(r"yaml\.(Unsafe|Full)?Loader\b(?!.*Safe)", code) or \
+                "SafeLoader" in code, f"{f}:{i}: {code}"
+
+
+def test_no_pickle_eval_exec_or_shell():
+    banned = [r"\bpickle\.loads?\(", r"\bcloudpickle\.loads?\(", r"\bmarshal\.loads?\(",
+              r"(?<![\w.])eval\(", r"(?<![\w.])exec\(", r"\bos\.system\(",
+              r"shell\s*=\s*True", r"\bshelve\.", r"__import__\("]
+    for f, text in _sources():
+        for i, code in _code_lines(text):
+            for pat in banned:
+                assert not re.search(pat, code), f"{f}:{i}: {pat}: {code}"
+
+
+def test_nothing_listens_on_a_port_except_dask():
+    for f, text in _sources():
+        for i, code in _code_lines(text):
+            if re.search(r"\.(bind|listen)\(|socketserver|http\.server|serve_forever|"
+                         r"uvicorn|flask|\bsocket\.socket\(", code):
+                assert "dask" in f.name.lower() or "distributed" in text, f"{f}:{i}: {code}"
+
+
+IDENTITY = re.compile(
+    r"\b(id_?card|identity_?card|national_?id|citizen_?id|shenfenzheng|passport_?(no|number)|"
+    r"phone_?(no|number)|mobile_?number|social_?security_?number|\bssn\b|home_?address|"
+    r"real_?name|face_?(image|photo)|biometric|license_?plate|bank_?account_?number|"
+    r"wechat_?id|email_?address)\b", re.I)
+
+
+def test_no_real_identity_fields_anywhere():
+    """MODEL.md section 1 scope line: scslab has no schema for a real person's identity."""
+    for f, text in _sources():
+        for i, code in _code_lines(text):
+            assert not IDENTITY.search(code), f"{f}:{i}: {code}"
+    for y in sorted((SRC / "scenarios").glob("*.yaml")):
+        for i, line in enumerate(y.read_text().splitlines(), 1):
+            key = line.split("#", 1)[0].split(":", 1)[0]
+            assert not IDENTITY.search(key), f"{y}:{i}: {line}"
+
+
+@pytest.mark.parametrize("payload", [
+    "!!python/object/apply:os.system ['echo pwned > {flag}']",
+    "!!python/name:os.system",
+    "!!python/object/new:subprocess.Popen [['touch', '{flag}']]",
+])
+def test_scenario_files_cannot_run_code(tmp_path, payload):
+    flag = tmp_path / "pwned"
+    p = tmp_path / "evil.yaml"
+    p.write_text(f"extends: minimal\nname: evil\ndescription: {payload.format(flag=flag)}\n")
+    with pytest.raises(ScenarioError, match="YAML syntax error|could not determine a constructor"):
+        load_scenario(p)
+    assert not flag.exists()
