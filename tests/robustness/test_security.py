@@ -54,6 +54,13 @@ def test_nothing_listens_on_a_port_except_dask():
                 assert "dask" in f.name.lower() or "distributed" in text, f"{f}:{i}: {code}"
 
 
+def test_an_embedded_dask_cluster_listens_on_localhost_only_and_has_no_dashboard():
+    for f, text in _sources():
+        for m in re.finditer(r"LocalCluster\(", text):
+            call = text[m.end(): m.end() + 400].split("\n)", 1)[0]
+            assert 'host="127.0.0.1"' in call and "dashboard_address=None" in call, f
+
+
 IDENTITY = re.compile(
     r"\b(id_?card|identity_?card|national_?id|citizen_?id|shenfenzheng|passport_?(no|number)|"
     r"phone_?(no|number)|mobile_?number|social_?security_?number|\bssn\b|home_?address|"

@@ -35,6 +35,7 @@ from scslab.errors import ScslabError
 
 RECORD_BYTES = 80  # one row of the kernel's record table (10 int64 columns)
 OVERHEAD = 80 * 2**20  # compiled event loop and its caches, beyond the idle process
+WORKER_PROCESS = 250 * 2**20  # an extra worker process: interpreter, libraries, event loop
 TRACE_BYTES_PER_RECORD = 380  # kept record + the records table being built and sorted
 TRACE_BYTES_PER_RESIDENT = 300  # kept resident arrays + the residents table
 DISK_BYTES_PER_RECORD = 24  # records.parquet (measured ~14) with margin
@@ -116,7 +117,7 @@ def estimate(cm, *, workers: int = 1, units: int | None = None,
     per_unit = int(n * state + 16 * (n * chains + r_unit) + 2 * RECORD_BYTES * r_unit)
     previous = RECORD_BYTES * r_unit if U > 1 else 0
     outputs = 8 * D * (16 + 2 * A + 3 * K + 2 * L) * max(1, workers)
-    fixed = OVERHEAD + outputs
+    fixed = OVERHEAD + outputs + (WORKER_PROCESS * workers if workers > 1 else 0)
     trace = bool(getattr(a, "trace", False))
     if trace:
         fixed += int(TRACE_BYTES_PER_RECORD * r_total + TRACE_BYTES_PER_RESIDENT * N)
