@@ -139,11 +139,22 @@ def prepare(
 
 
 def simulate(cm: CompiledModel, *, shards: int = 1, on_unit=None,
-             workers: int = 1) -> ShardResult:
+             workers: int = 1, dask_workers: int | None = None, scheduler: str | None = None,
+             client=None) -> ShardResult:
     """Run every unit, cut into ``shards`` sets of units, and merge the sums.
 
     ``workers`` > 1 runs each shard's units on that many threads (identical sums).
+    ``dask_workers`` runs the shards on an embedded Dask cluster of that many processes,
+    ``scheduler`` on an existing Dask cluster, ``client`` on a ``distributed.Client``
+    (``engine/distributed.py``; identical sums; ``shards=1`` then means "as suits the
+    cluster").
     """
+    if dask_workers or scheduler or client is not None:
+        from scslab.engine.distributed import simulate_sharded
+
+        return simulate_sharded(cm, shards=shards if shards > 1 else None,
+                                workers=dask_workers, scheduler=scheduler, client=client,
+                                on_unit=on_unit)
     result = None
     for units in shard_units(cm.units, shards):
         if workers > 1:
@@ -206,6 +217,8 @@ def run(
     on_unit=None,
     command: str | None = None,
     workers: int = 1,
+    dask_workers: int | None = None,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run a scenario (shipped name, path or Scenario) and return its tables.
 
@@ -216,7 +229,8 @@ def run(
                  scale=scale)
     check_budget(cm, out=out)
     t0 = time.perf_counter()
-    result = simulate(cm, shards=shards, on_unit=on_unit, workers=workers)
+    result = simulate(cm, shards=shards, on_unit=on_unit, workers=workers,
+                      dask_workers=dask_workers, scheduler=scheduler)
     seconds = time.perf_counter() - t0
     rr = assemble(cm, result, seconds=seconds, shards=shards, command=command)
     if out is not None:

@@ -104,52 +104,83 @@ def run_cmd(
         help="multiply the population by F (counts also reported scaled up)")] = None,
     days: Annotated[int | None, typer.Option(help="override the period", min=1)] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="a.b.c=VALUE override")] = None,
-    shards: Annotated[int, typer.Option(help="sets of units the run is cut into", min=1)] = 1,
+    shards: Annotated[int | None, typer.Option(
+        help="sets of units the run is cut into (default: from size and workers)", min=1)] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="run on an embedded local Dask cluster of N worker processes", min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="run on an existing Dask cluster, e.g. tcp://host:8786")] = None,
+    replicates: Annotated[int, typer.Option(
+        help="K runs with seeds seed..seed+K-1 in DIR/rep-000...", min=1)] = 1,
+    sweep: Annotated[str | None, typer.Option(
+        help="a.b.c=V1,V2,...: one run per value in DIR/a.b.c=V1 ...")] = None,
+    resume: Annotated[Path | None, typer.Option(
+        help="finish a killed run (or batch) at DIR from its checkpoint")] = None,
     trace: Annotated[
         bool | None,
         typer.Option("--trace/--no-trace", help="write records, list events, residents"),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
-    """Run a scenario and write its run directory (default: runs/SCENARIO)."""
-    from scslab import api
+    """Run a scenario and write its run directory (default: runs/SCENARIO).
 
-    try:
-        cm = api.prepare(scenario, seed=seed, residents=residents, days=days, sets=set_,
-                         trace=trace, scale=scale)
-    except ScslabError as e:
-        fail(e)
-    target = out_dir or Path("runs") / cm.scenario.name
+    Shards run in this process, or on Dask with --workers/--scheduler (docs/scaling.md);
+    finished shards are checkpointed, so a killed run continues with --resume DIR.
+    """
+    from scslab import api, batch
     from scslab.engine.budget import check_budget
+    from scslab.engine.distributed import dask_client
 
-    try:
-        check_budget(cm, out=target)
-    except ScslabError as e:
-        fail(e)
     command = "scslab " + " ".join(sys.argv[1:])
-    import time
-
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
         disable=quiet,
     )
-    with progress:
-        task = progress.add_task(f"{cm.scenario.name}: residents", total=cm.residents)
-        t0 = time.perf_counter()
-        result = api.simulate(cm, shards=shards,
-                              on_unit=lambda u, n: progress.advance(task, n))
-        seconds = time.perf_counter() - t0
-    try:
-        rr = api.assemble(cm, result, seconds=seconds, shards=shards, command=command)
-    except ScslabError as e:
-        fail(e)
-    from scslab.outputs.rundir import write_run
 
+    def track(cm, label):  # one bar per run; it advances as units or shards finish
+        task = progress.add_task(f"{label}: residents", total=cm.residents)
+        return lambda n: progress.advance(task, n)
+
+    is_batch = (replicates > 1 or bool(sweep)) if resume is None else (
+        resume / batch.BATCH).is_file()
+    if resume is not None and not is_batch and batch.is_complete(resume) and not (
+            batch.checkpoint_path(resume) / "checkpoint.json").exists():
+        out.print(f"{resume}: the run is already complete; nothing to resume")
+        return
+    shared = scheduler is None  # on this machine, workers save their own checkpoints
     try:
-        path = write_run(target, manifest=rr.manifest, summary=rr.summary, tables=rr.tables())
+        cm = None
+        if resume is None and not is_batch:
+            cm = api.prepare(scenario, seed=seed, residents=residents, days=days, sets=set_,
+                             trace=trace, scale=scale)
+            target = out_dir or Path("runs") / cm.scenario.name
+            check_budget(cm, out=target, workers=workers or 1)
+        with dask_client(workers, scheduler) as client, progress:
+            if is_batch and resume is not None:
+                table_path, table = batch.run_batch("", resume, resume=True, client=client,
+                                                    shared_disk=shared, advance_for=track)
+            elif is_batch:
+                table_path, table = batch.run_batch(
+                    scenario, out_dir or Path("runs") / Path(scenario).stem, seed=seed,
+                    residents=residents, days=days, sets=set_, trace=trace, scale=scale,
+                    shards=shards, replicates=replicates, sweep=sweep, client=client,
+                    shared_disk=shared, command=command, advance_for=track)
+            elif resume is not None:
+                rr = batch.resume_run(resume, client=client, shared_disk=shared,
+                                      advance_for=track)
+            else:
+                rr = batch.run_to_dir(cm, target, shards=shards, client=client,
+                                      shared_disk=shared, command=command,
+                                      advance=track(cm, cm.scenario.name))
     except ScslabError as e:
         fail(e)
+    if is_batch:
+        cols = ["run", "seed", "listed_end", "listings_new", "wrongful_share_of_list_days"]
+        out.print(table[[c for c in cols if c in table]].to_string(index=False))
+        out.print(f"results: {table_path.parent} (figures of every run: {table_path.name})")
+        return
+    path = rr.path
     print_summary(rr.summary)
     out.print(f"results: {path}")
     out.print("charts, the scenario in plain words and the command that reproduces it:")

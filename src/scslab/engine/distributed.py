@@ -1,0 +1,225 @@
+"""Run the shards of a run on Dask distributed, or in this process.
+
+A shard is a set of units (``runner.shard_units``); a shard task is ``run_units(cm, units)``
+and shard results merge by elementwise ``+=`` (``ShardResult.merge``).  Each unit's
+randomness is keyed to (seed, unit, resident, stream), so the merged sums, and every table
+built from them, are identical for any number of shards or workers and any completion
+order.
+
+Three ways to run, same results:
+
+- in this process (the default, no Dask involved): shards one after another;
+- ``workers=N``: an embedded ``distributed.LocalCluster`` of N single-threaded worker
+  processes bound to 127.0.0.1, no dashboard;
+- ``scheduler="tcp://host:8786"``: an existing Dask cluster (workers need scslab installed).
+
+The compiled model is shipped to the workers once (``Client.scatter(broadcast=True)``);
+tasks carry only their unit lists.  A task lost with its worker is retried by Dask
+(``retries=``).  With a checkpoint, each finished shard is saved atomically as soon as it
+is done: by the worker itself when it shares the driver's disk (in-process and local
+cluster), otherwise by the driver when the result arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from scslab.engine.compile import CompiledModel
+from scslab.engine.kernel import UnitOutputs
+from scslab.engine.runner import ShardResult, run_units, shard_units
+from scslab.errors import ScslabError
+
+RETRIES = 3
+# A shard per this many residents when running in one process: a killed run then loses at
+# most this much work.  Results do not depend on it.
+RESIDENTS_PER_SHARD = 1_000_000
+# With workers, this many shards per worker so fast workers pick up more (load balance).
+SHARDS_PER_WORKER = 4
+
+
+class ClusterError(ScslabError):
+    """The Dask cluster could not be started or reached."""
+
+
+def default_shards(cm: CompiledModel, workers: int = 0, memory_per_worker: int | None = None,
+                   bytes_per_resident: int | None = None) -> int:
+    """How many shards to cut a run into when the user does not say.
+
+    Memory: a worker holds one unit's residents at a time plus its shard's small metric
+    arrays (and, for traced runs, the traces of every unit in the shard), so a shard must
+    fit in ``memory_per_worker`` (about half of it, to leave room) at ``bytes_per_resident``
+    of trace.  Within that, one shard per ``RESIDENTS_PER_SHARD`` residents in one process
+    (the checkpoint granularity) or ``SHARDS_PER_WORKER`` per worker.  Never more than the
+    number of units.
+    """
+    n = max(1, math.ceil(cm.residents / RESIDENTS_PER_SHARD))
+    if workers:
+        n = max(n, SHARDS_PER_WORKER * workers)
+    if memory_per_worker and bytes_per_resident and cm.arrays.trace:
+        n = max(n, math.ceil(cm.residents * bytes_per_resident / (memory_per_worker / 2)))
+    return max(1, min(n, cm.units))
+
+
+def shard_plan(cm: CompiledModel, shards: int) -> list[list[int]]:
+    return shard_units(cm.units, shards)
+
+
+def run_shard(cm: CompiledModel, units: list[int], index: int,
+              checkpoint_dir: str | None = None) -> ShardResult:
+    """One shard task: run its units; save the result first when given a checkpoint."""
+    result = run_units(cm, units)
+    if checkpoint_dir is not None:
+        from scslab.outputs.checkpoint import save_shard
+
+        save_shard(checkpoint_dir, index, result)
+    return result
+
+
+@contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator:
+    """A ``distributed.Client``: an embedded LocalCluster of ``workers`` processes, or a
+    connection to ``scheduler``; None (no Dask) when neither is given."""
+    if not workers and not scheduler:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+        raise ClusterError("--workers and --scheduler need dask[distributed] installed") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as e:
+            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    try:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, silence_logs=logging.ERROR,
+        )
+    except (OSError, RuntimeError, TimeoutError) as e:
+        raise ClusterError(f"cannot start a local Dask cluster of {workers} workers: {e}; "
+                           "from a script, start it under `if __name__ == '__main__':`") from None
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def n_workers(client) -> int:
+    if client is None:
+        return 0
+    return max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+
+
+def iter_shards(
+    cm: CompiledModel,
+    plan: list[list[int]],
+    todo: list[int],
+    *,
+    client=None,
+    checkpoint_dir: str | Path | None = None,
+    shared_disk: bool = True,
+    on_unit: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[int, ShardResult]]:
+    """Run the shards ``todo`` (indexes into ``plan``); yield ``(index, result)`` as each
+    finishes, in completion order.  Each is checkpointed before it is yielded."""
+    ckpt = str(Path(checkpoint_dir).absolute()) if checkpoint_dir is not None else None
+    if client is None:
+        for i in todo:
+            result = run_units(cm, plan[i], on_unit=on_unit)
+            if ckpt is not None:
+                from scslab.outputs.checkpoint import save_shard
+
+                save_shard(ckpt, i, result)
+            yield i, result
+        return
+    from distributed import as_completed
+
+    from scslab.outputs.checkpoint import save_shard, shard_file
+
+    [cm_future] = client.scatter([cm], broadcast=True, hash=False)
+    worker_ckpt = ckpt if shared_disk else None
+    tag = uuid.uuid4().hex[:8]
+    futures = {}
+    for i in todo:
+        f = client.submit(run_shard, cm_future, plan[i], i, worker_ckpt,
+                          key=f"scslab-shard-{tag}-{i:05d}", retries=RETRIES, pure=False)
+        futures[f] = i
+    try:
+        for f in as_completed(futures):
+            i = futures[f]
+            result = f.result()
+            if ckpt is not None and not shard_file(ckpt, i).is_file():
+                save_shard(ckpt, i, result)
+            f.release()
+            yield i, result
+    finally:
+        for f in futures:
+            if not f.done():
+                f.cancel()
+        cm_future.release()
+
+
+def merge_all(cm: CompiledModel, parts: dict[int, ShardResult] | list[ShardResult]):
+    """Merge shard results in plan order (integer sums: any order gives the same)."""
+    items = [parts[k] for k in sorted(parts)] if isinstance(parts, dict) else list(parts)
+    if not items:
+        from scslab.engine.runner import empty_outputs
+
+        return ShardResult(outputs=empty_outputs(cm), units=[])
+    result = items[0]
+    for p in items[1:]:
+        result = result.merge(p)
+    return result
+
+
+def simulate_sharded(
+    cm: CompiledModel,
+    *,
+    shards: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
+    on_unit: Callable[[int, int], None] | None = None,
+    on_shard: Callable[[int, int], None] | None = None,
+) -> ShardResult:
+    """Run every unit, cut into ``shards`` sets, in this process or on Dask, and merge."""
+    with dask_client(None if client else workers, None if client else scheduler) as own:
+        client = client or own
+        if shards is None:
+            shards = default_shards(cm, n_workers(client))
+        plan = shard_plan(cm, shards)
+        result = None
+        sizes = shard_sizes(cm, plan)
+        for i, part in iter_shards(cm, plan, list(range(len(plan))), client=client,
+                                   on_unit=on_unit):
+            result = part if result is None else result.merge(part)
+            if on_shard is not None:
+                on_shard(i, sizes[i])
+        return result
+
+
+def shard_sizes(cm: CompiledModel, plan: list[list[int]]) -> list[int]:
+    """Residents in each shard of ``plan``."""
+    from scslab.engine.runner import unit_offsets
+
+    sizes, _ = unit_offsets(cm)
+    return [int(sizes[units].sum()) if units else 0 for units in plan]
+
+
+__all__ = [
+    "ClusterError", "UnitOutputs", "dask_client", "default_shards", "iter_shards", "merge_all",
+    "n_workers", "run_shard", "shard_plan", "shard_sizes", "simulate_sharded",
+]
