@@ -4,9 +4,9 @@ Counts, from one run, the events the engine must process (acts, records on and o
 entries and exits, attempts while listed) and the keyed random draws they need (one
 Philox4x32 block, four uniforms, per act, false record and attempt; a few per resident
 to build attributes and start chains), and prices them at the measured cost of
-one Philox block plus one geometric gap (two logs), in a dependent chain so the compiler
-cannot vectorise it.  Bytes: the per-resident state a unit must hold, and whether a unit
-fits in cache.  Prints the floor next to the measured simulate time.
+one Philox block plus one geometric gap (two logs), batched (a SIMD loop over independent
+keys) and one at a time (scalar, as in the event loop).  Bytes: the per-resident state a unit must
+hold, and whether a unit fits in cache.  Prints the floor next to the measured simulate time.
 
     python bench/floor.py --residents 1000000 --days 730
 """
@@ -25,20 +25,30 @@ from scslab.rng import geometric_gap, stream, uniform4
 
 
 @njit(cache=True)
-def _draw_chain(n, p):
-    """n dependent (Philox block + geometric gap) steps: the cost of one candidate event."""
+def _batched(n, p):
+    """n independent (Philox block + geometric gap) steps in a plain loop: the compiler
+    vectorises it (SIMD), as a batched engine could for a unit's residents."""
+    t = 0
+    for i in range(n):
+        t += geometric_gap(uniform4(1, 2, stream(3, 0), i, 7)[0], p)
+    return t
+
+
+@njit(cache=True)
+def _one_at_a_time(n, p):
+    """The same steps, each keyed by the previous result: scalar, as in an event loop."""
     t = 0
     for i in range(n):
         t += geometric_gap(uniform4(1, 2, stream(3, 0), i, t)[0], p)
     return t
 
 
-def ns_per_draw(n: int = 5_000_000) -> float:
-    _draw_chain(10, 0.005)
+def ns_per_draw(fn, n: int = 5_000_000) -> float:
+    fn(10, 0.005)
     best = np.inf
     for _ in range(3):
         t0 = time.perf_counter()
-        _draw_chain(n, 0.005)
+        fn(n, 0.005)
         best = min(best, time.perf_counter() - t0)
     return 1e9 * best / n
 
@@ -48,11 +58,12 @@ def main() -> None:
     ap.add_argument("--scenario", default="minimal")
     ap.add_argument("--residents", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=730)
-    ap.add_argument("--unit-size", type=int, default=10_000)
+    ap.add_argument("--unit-size", type=int, default=1_000)
     args = ap.parse_args()
     n, d = args.residents, args.days
 
-    c = ns_per_draw()
+    c = ns_per_draw(_batched)
+    lat = ns_per_draw(_one_at_a_time)
     w = api.prepare(args.scenario, residents=1000, days=10, sets=["population.units=2"])
     run_units(w, range(w.units))
     cm = api.prepare(args.scenario, residents=n, days=d,
@@ -78,11 +89,16 @@ def main() -> None:
           f"{changes:,}  attempts {attempts:,}  total {events:,} "
           f"({events / n:.1f} per resident, {events / (n * d):.4f} per resident-day)")
     print(f"keyed draws needed: {draws:,} ({draws / n:.1f} per resident)")
-    print(f"one Philox block + geometric gap, dependent chain: {c:.1f} ns")
-    print(f"compute floor (draws x cost): {floor:.3f} s on one core = "
+    print(f"one Philox block + geometric gap: {c:.1f} ns batched (SIMD), {lat:.1f} ns one "
+          f"at a time (scalar)")
+    floor1 = draws * lat * 1e-9
+    print(f"compute floor, batched draws: {floor:.3f} s on one core = "
           f"{n * d / floor:.3g} resident-days/s; on 2 cores {n * d / floor * 2:.3g}")
+    print(f"compute floor, one draw at a time: {floor1:.3f} s on one core = "
+          f"{n * d / floor1:.3g} resident-days/s; on 2 cores {n * d / floor1 * 2:.3g}")
     print(f"measured simulate (1 thread): {sim:.3f} s = {n * d / sim:.3g} resident-days/s, "
-          f"{1e9 * sim / events:.0f} ns per event, {sim / floor:.1f}x the floor")
+          f"{1e9 * sim / events:.0f} ns per event, {sim / floor:.1f}x the batched floor, "
+          f"{sim / floor1:.1f}x the one-at-a-time floor")
     state = 2 + 4 + 4 + 1  # score (int16) + true-score delta (int32) + chain counters + flags
     print(f"bytes: >= {state} B of state per resident ({state * n / 1e6:.0f} MB for all; "
           f"{state * args.unit_size / 1e3:.0f} kB per unit of {args.unit_size:,}, "

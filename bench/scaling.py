@@ -4,7 +4,9 @@ Each cell runs in its own subprocess, so its peak RSS (``resource.getrusage``) i
 ``prepare`` + simulate (units streamed one after another, or on ``--workers`` threads) +
 ``assemble``; with ``--write`` also the run directory (parquet) in a temporary folder.
 Units hold ``--unit-size`` residents (cache-sized; the minimal model has no interaction
-between residents, so its outputs do not depend on the unit size).
+between residents, so its outputs do not depend on the unit size); ``--unit-size 0`` keeps
+the scenario's residents per unit (``--scale``), for scenarios where units mean something.
+``--years 0`` runs the scenario's own period.
 
 Events are what the engine must process: acts, records created (each also turns on and
 off), list entries and exits, and attempts at restricted actions (blocked or fast-tracked
@@ -30,7 +32,7 @@ import time
 from pathlib import Path
 
 
-def run_cell(scenario: str, residents: int, days: int, unit_size: int, workers: int,
+def run_cell(scenario: str, residents: int, days: int | None, unit_size: int, workers: int,
              write: bool) -> dict:
     """One cell in this process (called in the subprocess)."""
     from scslab import api
@@ -41,10 +43,14 @@ def run_cell(scenario: str, residents: int, days: int, unit_size: int, workers: 
     run_units(w, range(w.units))
     rss_warm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    units = max(1, residents // unit_size)
+    c0 = time.process_time()
     t0 = time.perf_counter()
-    cm = api.prepare(scenario, residents=residents, days=days, trace=False,
-                     sets=[f"population.units={units}"])
+    if unit_size > 0:
+        cm = api.prepare(scenario, residents=residents, days=days, trace=False,
+                         sets=[f"population.units={max(1, residents // unit_size)}"])
+    else:  # keep the scenario's residents per unit: scale residents, units and firms
+        full = api.prepare(scenario, trace=False).residents
+        cm = api.prepare(scenario, days=days, trace=False, scale=residents / full)
     t1 = time.perf_counter()
     if workers > 1:
         res = run_units_threaded(cm, range(cm.units), workers=workers)
@@ -70,13 +76,14 @@ def run_cell(scenario: str, residents: int, days: int, unit_size: int, workers: 
     n_events = events["acts"] + 2 * events["records"] + events["list_changes"] \
         + events["attempts"]
     return {
-        "scenario": scenario, "residents": residents, "days": days, "units": cm.units,
-        "workers": workers, "seconds": t4 - t0, "prepare": t1 - t0, "simulate": t2 - t1,
+        "scenario": scenario, "residents": cm.residents, "days": cm.n_days, "units": cm.units,
+        "workers": workers, "seconds": t4 - t0, "cpu_seconds": time.process_time() - c0,
+        "prepare": t1 - t0, "simulate": t2 - t1,
         "assemble": t3 - t2, "write": t4 - t3,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_after_warmup_mb": rss_warm, "events": events, "n_events": n_events,
         "ns_per_event": 1e9 * (t2 - t1) / max(n_events, 1),
-        "resident_days_per_second": residents * days / (t4 - t0),
+        "resident_days_per_second": cm.residents * cm.n_days / (t4 - t0),
         "loadavg": os.getloadavg(),
     }
 
@@ -87,7 +94,7 @@ def main() -> int:
     ap.add_argument("--scenario", default="minimal")
     ap.add_argument("--residents", nargs="+", type=float, default=[1e5, 1e6, 1e7])
     ap.add_argument("--years", nargs="+", type=float, default=[1, 2, 5, 10])
-    ap.add_argument("--unit-size", type=int, default=10_000)
+    ap.add_argument("--unit-size", type=int, default=1_000)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--write", action="store_true", help="also write the run directory")
     ap.add_argument("--budget", type=float, default=600,
@@ -98,21 +105,21 @@ def main() -> int:
 
     if args.cell:
         scen, n, d = args.cell
-        print(json.dumps(run_cell(scen, int(float(n)), int(float(d)), args.unit_size,
-                                  args.workers, args.write)))
+        print(json.dumps(run_cell(scen, int(float(n)), int(float(d)) or None,
+                                  args.unit_size, args.workers, args.write)))
         return 0
 
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')} nproc={os.cpu_count()} "
           f"scenario={args.scenario} unit_size={args.unit_size} workers={args.workers}")
-    hdr = (f"{'residents':>12s} {'years':>5s} {'seconds':>8s} {'simulate':>8s} "
+    hdr = (f"{'residents':>12s} {'years':>5s} {'seconds':>8s} {'simulate':>8s} {'cpu s':>8s} "
            f"{'peak MB':>8s} {'events':>12s} {'ns/event':>8s} {'res-days/s':>10s} "
            f"{'load':>5s}")
     print(hdr)
     rate = None  # seconds per resident-day, from the cells run so far
     for n in sorted(int(x) for x in args.residents):
         for y in sorted(args.years):
-            days = int(round(365 * y))
-            if rate is not None and rate * n * days > args.budget:
+            days = int(round(365 * y)) if y > 0 else 0
+            if rate is not None and days and rate * n * days > args.budget:
                 print(f"{n:>12,d} {y:>5g}  skipped: predicted {rate * n * days:.0f} s "
                       f"> budget {args.budget:.0f} s", flush=True)
                 continue
@@ -125,8 +132,9 @@ def main() -> int:
                 print(f"{n:>12,d} {y:>5g}  FAILED: {proc.stderr.strip()[-400:]}", flush=True)
                 continue
             r = json.loads(proc.stdout.strip().splitlines()[-1])
-            rate = max(rate or 0.0, r["seconds"] / (n * days))
-            print(f"{n:>12,d} {y:>5g} {r['seconds']:>8.2f} {r['simulate']:>8.2f} "
+            rate = max(rate or 0.0, r["seconds"] / (n * r["days"]))
+            print(f"{n:>12,d} {r['days'] / 365:>5.3g} {r['seconds']:>8.2f} {r['simulate']:>8.2f} "
+                  f"{r['cpu_seconds']:>8.2f} "
                   f"{r['peak_rss_mb']:>8.0f} {r['n_events']:>12,d} {r['ns_per_event']:>8.0f} "
                   f"{r['resident_days_per_second']:>10.3g} {r['loadavg'][0]:>5.1f}",
                   flush=True)
