@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from scslab.errors import ScenarioError
-from scslab.scenario.loader import load_scenario
+from scslab.scenario.loader import load_scenario, shipped_scenarios
 
 # (id, file text or None for shipped 'minimal', --set list,
 #  expected: file ('FILE' = the written file, or '--set'), line, path, value, message part)
@@ -110,6 +110,10 @@ CASES = [
             boat: {lists: [blacklist]}
         """, [],
      ("FILE", 6, "policy.sanctions.boat", "boat", "unknown action; defined: flight")),
+    ("extends-cycle", "extends: case.yaml\nname: bad\n", [],
+     ("FILE", None, "extends", None, "cycle in extends: ")),
+    ("extends-not-a-name", "extends: [minimal, tiny]\nname: bad\n", [],
+     ("FILE", 1, "extends", ["minimal", "tiny"], "extends takes one scenario name or path")),
     ("extends-missing", "extends: nowhere.yaml\nname: bad\n", [],
      ("FILE", 1, "extends", "nowhere.yaml", "no such scenario file")),
     ("set-nonexistent-path", None, ["policy.lists.blacklst.below=900"],
@@ -120,14 +124,14 @@ CASES = [
     ("set-without-equals", None, ["population.residents"],
      ("--set", None, "population.residents", None, "write --set as dotted.path=VALUE")),
     ("score-list-below-unreachable", None, ["policy.score.min=960"],
-     ("MINIMAL", 46, "policy.lists.blacklist.below", 950.0,
+     ("MINIMAL", "BLACKLIST", "policy.lists.blacklist.below", 950.0,
       "can never list anyone: no score can fall below it (lowest reachable score 960")),
     ("score-list-at-least-unreachable", None,
      ["policy.score.max=1100", "policy.lists.red={kind: score, at_least: 1200}"],
      ("--set", None, "policy.lists.red.at_least", 1200.0,
       "no score reaches it (highest reachable score 1100")),
     ("score-list-acts-never-shared", None, ["departments.platform.shares_from=null"],
-     ("MINIMAL", 46, "policy.lists.blacklist.below", 950.0,
+     ("MINIMAL", "BLACKLIST", "policy.lists.blacklist.below", 950.0,
       "department platform records it but never shares")),
     ("record-list-acts-never-recorded", """
         extends: minimal
@@ -169,6 +173,9 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path, cid, text, sets, wa
         assert p["file"].endswith("minimal.yaml")
     else:
         assert p["file"] == file
+    if line == "BLACKLIST":  # the line of minimal.yaml that defines the black list
+        text = shipped_scenarios()["minimal"].read_text()
+        line = 1 + next(i for i, t in enumerate(text.splitlines()) if "blacklist: {" in t)
     if line is not None:
         assert p.get("line") == line, p
     assert p["path"] == path, p
