@@ -75,7 +75,7 @@ REMOVED_BY = ("", "appeal", "repair")
 GROUP_MEASURES = (
     "residents", "ever_listed", "listed_days", "ever_wrongful", "wrongful_days",
     "blocked", "blocked_wrongful", "final_score_sum", "records", "with_record",
-    "green_days", "shocked", "trapped",
+    "green_days", "shocked", "trapped", "ever_blocked",
 )
 N_MEASURES = len(GROUP_MEASURES)
 # per-period (calendar year) group measures
@@ -859,6 +859,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
             g[10] += green_i[i]
             g[11] += shocked[i]
             g[12] += trapped[i]
+            g[13] += blocked_i[i] > 0
             if k >= 0:
                 out.score_hist[k, codes[k, i], b] += 1
     out.firms[0] += nf

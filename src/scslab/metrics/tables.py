@@ -32,6 +32,23 @@ from scslab.engine.kernel import (
     UnitOutputs,
 )
 
+# Timeseries columns that are stocks (state at the end of the day); all other counts are
+# flows (events that day).  ``list_new_*`` is a flow although it starts with ``list_``.
+STOCK_COLUMNS = ("listed", "listed_wrongful")
+STOCK_PREFIXES = ("records_active", "list_", "tier_", "firm_tier_")
+FLOW_PREFIXES = ("list_new_",)
+
+
+def is_stock(column: str) -> bool:
+    """Whether a timeseries column is a stock (sum it over days and you get nonsense).
+
+    >>> is_stock("listed"), is_stock("list_court"), is_stock("list_new_court")
+    (True, True, False)
+    """
+    if column.startswith(FLOW_PREFIXES):
+        return False
+    return column in STOCK_COLUMNS or column.startswith(STOCK_PREFIXES)
+
 
 def timeseries_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
     """One row per simulated day (docs/outputs.md lists every column)."""
@@ -85,7 +102,7 @@ def _group_rows(cm: CompiledModel, out: UnitOutputs, attr: str, cat: str, g, day
             "wrongful_listing_rate": g[3] / n,
             "listed_share_of_days": g[2] / (n * days),
             "blocked_per_100k": g[5] / n * 1e5,
-            "sanction_rate_per_100k": g[5] / n * 1e5,
+            "sanction_rate": g[13] / n,
             "wrongful_blocked_per_100k": g[6] / n * 1e5,
             "green_days_per_resident": g[10] / n,
             "records_per_resident": g[8] / n,
