@@ -9,8 +9,8 @@ docs/robustness.md):
 * units run one after another, so the event loop's working memory is that of the
   **largest unit**: per-resident state arrays, the event calendar (one live event per
   act chain that fires within the run, per attempt chain and per active record) and the
-  unit's record table (80 bytes a record, up to twice while it grows and is returned),
-  plus the previous unit's returned records;
+  unit's record table (8 bytes a column a record, up to twice while it grows and is
+  returned), plus the previous unit's returned records;
 * expected records come from the act rates, the mean attribute multipliers, coverage and
   false-record rates, summed over the run's days;
 * a traced run (``--trace``, ``outputs.records``) keeps every record and resident until
@@ -31,12 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
+from scslab.engine.kernel import N_RCOLS
 from scslab.errors import ScslabError
 
-RECORD_BYTES = 80  # one row of the kernel's record table (10 int64 columns)
+RECORD_BYTES = 8 * N_RCOLS  # one row of the kernel's record table (int64 columns)
 OVERHEAD = 80 * 2**20  # compiled event loop and its caches, beyond the idle process
 WORKER_PROCESS = 250 * 2**20  # an extra worker process: interpreter, libraries, event loop
-TRACE_BYTES_PER_RECORD = 380  # kept record + the records table being built and sorted
+TRACE_BYTES_PER_RECORD = RECORD_BYTES + 200  # kept record + the records table, sorted
 TRACE_BYTES_PER_RESIDENT = 300  # kept resident arrays + the residents table
 DISK_BYTES_PER_RECORD = 24  # records.parquet (measured ~14) with margin
 DISK_BYTES_PER_RESIDENT = 16  # residents.parquet (measured ~10) with margin
@@ -113,7 +114,7 @@ def estimate(cm, *, workers: int = 1, units: int | None = None,
     for q in range(P):
         chains += min(1.0, float(np.asarray(a.false_pmax)[q]) * D)
     chains += K
-    state = 160 + 16 * A + 8 * P + 9 * K + 16 * L + n_attr
+    state = 240 + 16 * A + 8 * P + 9 * K + 24 * L + n_attr
     per_unit = int(n * state + 16 * (n * chains + r_unit) + 2 * RECORD_BYTES * r_unit)
     previous = RECORD_BYTES * r_unit if U > 1 else 0
     outputs = 8 * D * (16 + 2 * A + 3 * K + 2 * L) * max(1, workers)
