@@ -21,7 +21,7 @@ from scslab.errors import RunDirError
 from scslab.outputs import rundir
 from scslab.outputs.rundir import read_manifest, read_summary, read_table, write_run
 
-SMALL = dict(residents=50, days=20)
+SMALL = dict(residents=50, days=20, sets=["population.units=1"])  # one unit of 50
 
 
 @contextlib.contextmanager
@@ -138,7 +138,7 @@ def test_an_interrupted_write_leaves_no_trace(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        scslab.run("minimal", out=out, residents=60, days=20)
+        scslab.run("minimal", out=out, residents=60, days=20, sets=["population.units=1"])
     _assert_previous_intact(out, residents=50)
 
 

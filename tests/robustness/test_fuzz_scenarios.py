@@ -22,7 +22,7 @@ from scslab.cli import app
 from scslab.scenario.loader import shipped_scenarios
 
 SHIPPED = {n: shipped_scenarios()[n].read_text() for n in ("tiny", "minimal")}
-SMALL = ["--residents", "50", "--days", "20", "-q"]
+SMALL = ["--residents", "50", "--set", "population.units=1", "--days", "20", "-q"]
 
 
 def _paths(node, prefix=()):
