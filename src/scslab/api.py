@@ -116,6 +116,17 @@ def prepare(
         overrides["days"] = days
     if residents is not None:
         overrides.setdefault("population", {})["residents"] = residents
+        # --residents below the scenario's units: at most one unit per resident
+        if isinstance(scenario, Scenario):
+            units = scenario.population.units
+        else:
+            from scslab.scenario.loader import parse_set, resolve_scenario_dict
+
+            peek, _ = resolve_scenario_dict(scenario, deep_merge(overrides, parse_set(sets)))
+            units = (peek.get("population") or {}).get("units") if isinstance(
+                peek.get("population"), dict) else None
+        if isinstance(units, int) and units > residents:
+            overrides["population"]["units"] = residents
     if isinstance(scenario, Scenario):
         data = deep_merge(scenario.model_dump(mode="python", exclude={"end"}), overrides)
         s = Scenario.model_validate(data)

@@ -217,3 +217,12 @@ def test_cli_refuses_before_any_work(tmp_path, args, needle):
     assert "Traceback" not in r.stderr and needle in r.stderr
     assert r.stderr.startswith("error: ")
     assert not out.exists() and not list(tmp_path.glob(".run*"))
+
+
+def test_residents_below_the_units_shrink_the_units_unless_units_are_given():
+    from scslab import api
+
+    cm = api.prepare("minimal", residents=30, days=5)  # minimal has more units than 30
+    assert cm.scenario.population.units == 30 and cm.residents == 30
+    with pytest.raises(ScenarioError, match=r"units \(80\) cannot exceed residents \(50\)"):
+        api.prepare("minimal", residents=50, sets=["population.units=80"])
