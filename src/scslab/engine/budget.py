@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from scslab.engine.kernel import N_RCOLS
+from scslab.engine.kernel import N_RCOLS, RECORD_DTYPE
 from scslab.errors import ScslabError
 
-RECORD_BYTES = 8 * N_RCOLS  # one row of the kernel's record table (int64 columns)
+RECORD_BYTES = np.dtype(RECORD_DTYPE).itemsize * N_RCOLS  # one row of the record table
 OVERHEAD = 80 * 2**20  # compiled event loop and its caches, beyond the idle process
 WORKER_PROCESS = 250 * 2**20  # an extra worker process: interpreter, libraries, event loop
 TRACE_BYTES_PER_RECORD = RECORD_BYTES + 200  # kept record + the records table, sorted

@@ -64,10 +64,13 @@ EV_PERFORM, EV_APPEAL, EV_REPAIR = 6, 7, 8
 PH_ACT, PH_REC, PH_ATT = 0, 1, 2
 N_PHASES = 3
 # record columns
+# (int32: days, unit-local ids and points all fit; the keyed identity of a record's draws
+# is its actor's, or for a false record its subject's, so it need not be stored)
 (R_SUBJECT, R_ACTOR, R_ACT, R_DEPT, R_PROV, R_DAY_ACT, R_DAY_REC, R_DAY_ON, R_DAY_OFF,
- R_POINTS, R_NEXT, R_PERFORMED, R_REMOVED, R_EXT, R_KIDENT, R_KCTR, R_KSTREAM, R_ACTIVE,
- R_REMOVED_BY) = range(19)
-N_RCOLS = 19
+ R_POINTS, R_NEXT, R_PERFORMED, R_REMOVED, R_EXT, R_KCTR, R_KSTREAM, R_ACTIVE,
+ R_REMOVED_BY) = range(18)
+N_RCOLS = 18
+RECORD_DTYPE = np.int32
 PROV_TRUE, PROV_FALSE, PROV_MISATTRIBUTED = 0, 1, 2
 PROVENANCE = ("true", "false", "misattributed")
 REMOVED_BY = ("", "appeal", "repair")
@@ -233,9 +236,9 @@ def _mark(e, dirty, dirty_list, n_dirty):
 
 
 @njit(cache=True, nogil=True)
-def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, kident, kctr, kstream, m):
+def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, kctr, kstream, m):
     if n_rec == rec.shape[0]:
-        grown = np.empty((rec.shape[0] * 2, N_RCOLS), dtype=np.int64)
+        grown = np.empty((rec.shape[0] * 2, N_RCOLS), dtype=RECORD_DTYPE)
         grown[:n_rec] = rec[:n_rec]
         rec = grown
     day_rec = t + m.dept_delay[dept]
@@ -253,12 +256,20 @@ def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, kident, kctr, kstr
     rec[n_rec, R_PERFORMED] = NEVER
     rec[n_rec, R_REMOVED] = NEVER
     rec[n_rec, R_EXT] = 0
-    rec[n_rec, R_KIDENT] = kident
     rec[n_rec, R_KCTR] = kctr
     rec[n_rec, R_KSTREAM] = kstream
     rec[n_rec, R_ACTIVE] = 0
     rec[n_rec, R_REMOVED_BY] = 0
     return rec, n_rec + 1
+
+
+@njit(cache=True, nogil=True)
+def _record_key(rec, r, ident):
+    """(identity, counter, stream index) that key a record's own draws (remedies, appeal,
+    repair): the actor's act counter, or the subject's false-record counter."""
+    if rec[r, R_PROV] == PROV_FALSE:
+        return ident[rec[r, R_SUBJECT]], FALSE_CTR + rec[r, R_KCTR], rec[r, R_KSTREAM]
+    return ident[rec[r, R_ACTOR]], np.int64(rec[r, R_KCTR]), rec[r, R_KSTREAM]
 
 
 @njit(cache=True, nogil=True)
@@ -356,26 +367,26 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
         def_ident[n + f] = FIRM_IDENT + fgid0 + f
 
     # ---- entity state
-    raw_all = np.zeros(E, dtype=np.int64)
-    raw_true = np.zeros(E, dtype=np.int64)
-    cap_all = np.zeros((n_caps, E), dtype=np.int64)
-    cap_true = np.zeros((n_caps, E), dtype=np.int64)
+    raw_all = np.zeros(E, dtype=np.int32)
+    raw_true = np.zeros(E, dtype=np.int32)
+    cap_all = np.zeros((n_caps, E), dtype=np.int32)
+    cap_true = np.zeros((n_caps, E), dtype=np.int32)
     listed_mask = np.zeros(E, dtype=np.int64)  # low 32 bits: lists; high 32: rightful
     wrongful = np.zeros(E, dtype=np.bool_)
-    listed_since = np.zeros(E, dtype=np.int64)
-    wrong_since = np.zeros(E, dtype=np.int64)
-    rec_head = np.full(E, -1, dtype=np.int64)
-    neg_active = np.zeros(E, dtype=np.int64)
-    tier = np.full(E, -2, dtype=np.int64)
-    src_since = np.full((L, E), NEVER, dtype=np.int64) if nf > 0 else np.zeros((0, 0),
-                                                                               np.int64)
+    listed_since = np.zeros(E, dtype=np.int32)
+    wrong_since = np.zeros(E, dtype=np.int32)
+    rec_head = np.full(E, -1, dtype=np.int32)
+    neg_active = np.zeros(E, dtype=np.int32)
+    tier = np.full(E, -2, dtype=np.int16)
+    src_since = (np.full((L, E), NEVER, dtype=np.int32) if nf > 0
+                 else np.zeros((0, 0), np.int32))
     chain_active = np.zeros((K, n), dtype=np.bool_)
-    act_ctr = np.zeros((A, E), dtype=np.int64)
-    false_ctr = np.zeros((P, n), dtype=np.int64)
+    act_ctr = np.zeros((A, E), dtype=np.int32)
+    false_ctr = np.zeros((P, n), dtype=np.int32)
     dirty = np.zeros(E, dtype=np.bool_)
     dirty_list = np.empty(E, dtype=np.int64)
     n_dirty = 0
-    shock_until = np.zeros(n, dtype=np.int64)
+    shock_until = np.zeros(n, dtype=np.int32)
     shock_flag = np.zeros(n, dtype=np.bool_)
     # per-resident summaries
     ever_listed = np.zeros(n, dtype=np.bool_)
@@ -400,7 +411,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
     ev = np.empty((max(16, 2 * E + 2 * n * K + 16), 4), dtype=np.int32)
     n_ev = 0
     free = -1
-    rec = np.empty((max(16, n // 4), N_RCOLS), dtype=np.int64)
+    rec = np.empty((max(16, n // 4), N_RCOLS), dtype=RECORD_DTYPE)
     n_rec = 0
     log = np.empty((16 if not m.trace else max(16, n), 4), dtype=np.int64)
     n_log = 0
@@ -478,8 +489,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                         if subject >= e:
                             subject += 1
                         prov = PROV_MISATTRIBUTED
-                    rec, n_rec = _new_record(rec, n_rec, subject, e, a, dept, prov, t, ident,
-                                             c, q, m)
+                    rec, n_rec = _new_record(rec, n_rec, subject, e, a, dept, prov, t, c, q, m)
                     r = n_rec - 1
                     rec[r, R_NEXT] = rec_head[subject]
                     rec_head[subject] = r
@@ -504,7 +514,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                     continue
                 dept = m.pair_dept[q]
                 rec, n_rec = _new_record(rec, n_rec, e, -1, m.pair_act[q], dept, PROV_FALSE,
-                                         t, ident, FALSE_CTR + c, q, m)
+                                         t, c, q, m)
                 r = n_rec - 1
                 rec[r, R_NEXT] = rec_head[e]
                 rec_head[e] = r
@@ -545,7 +555,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 if day_off < D:
                     ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, day_off, EV_REC_OFF,
                                            e, r)
-                kid, kc, ks = rec[r, R_KIDENT], rec[r, R_KCTR], rec[r, R_KSTREAM]
+                kid, kc, ks = _record_key(rec, r, def_ident)
                 rem = uniform4(k0, k1, stream(REMEDY, ks), kid, kc)
                 lm = m.act_list_mask[a]
                 if lm:
@@ -594,8 +604,8 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 if rec[r, R_REMOVED] < NEVER:
                     continue
                 if kind == EV_APPEAL:
-                    v = uniform4(k0, k1, stream(APPEAL, rec[r, R_KSTREAM]), rec[r, R_KIDENT],
-                                 rec[r, R_KCTR])
+                    kid, kc, ks = _record_key(rec, r, def_ident)
+                    v = uniform4(k0, k1, stream(APPEAL, ks), kid, kc)
                     if v[3] >= (m.success_true if prov == PROV_TRUE else m.success_wrong):
                         continue
                     out.appeals_won[t] += 1

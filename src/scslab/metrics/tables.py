@@ -153,6 +153,7 @@ def score_hist_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
 def _entity_ids(tr: dict, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Global ids and kinds ('resident'/'firm') of a unit's entity indexes (-1 stays -1)."""
     n = tr["n"]
+    e = np.asarray(e, dtype=np.int64)
     ids = np.where(e < 0, -1, np.where(e < n, tr["gid0"] + e, tr["fgid0"] + e - n))
     kinds = np.where(e < n, "resident", "firm")
     return ids.astype(np.int64), kinds
@@ -162,13 +163,13 @@ def records_table(cm: CompiledModel, traces: list[dict]) -> pd.DataFrame:
     """Every record with its provenance (tracing runs only)."""
     parts = [tr for tr in traces if len(tr["records"])]
     if parts:
-        r = np.concatenate([tr["records"] for tr in parts])
+        r = np.concatenate([tr["records"] for tr in parts]).astype(np.int64)
         subj, kind = zip(*(_entity_ids(tr, tr["records"][:, R_SUBJECT]) for tr in parts),
                          strict=True)
         actor = [_entity_ids(tr, tr["records"][:, R_ACTOR])[0] for tr in parts]
         subj, kind, actor = np.concatenate(subj), np.concatenate(kind), np.concatenate(actor)
     else:
-        r = np.zeros((0, N_RCOLS), dtype=np.int64)
+        r = np.zeros((0, N_RCOLS), dtype=np.int32)
         subj = actor = np.zeros(0, dtype=np.int64)
         kind = np.zeros(0, dtype=object)
 
