@@ -35,6 +35,7 @@ from scslab.engine.distributed import (
     n_workers,
     shard_plan,
     shard_sizes,
+    worker_memory,
 )
 from scslab.engine.kernel import UnitOutputs
 from scslab.errors import RunDirError, ScenarioError
@@ -67,7 +68,7 @@ def run_to_dir(
     out = Path(out)
     if checkpoint is None:
         if shards is None:
-            shards = default_shards(cm, n_workers(client))
+            shards = default_shards(cm, n_workers(client), worker_memory(client))
         plan = shard_plan(cm, shards)
         checkpoint = Checkpoint.create(out, {
             "scenario": _scenario_data(cm), "scenario_hash": scenario_hash(cm.scenario),

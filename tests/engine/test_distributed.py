@@ -66,6 +66,12 @@ def test_default_shards_follow_size_and_workers(cm):
     assert dist.default_shards(cm, 2) == 8  # never more than the units
     big = api.prepare("minimal", residents=3_500_000, days=2)
     assert dist.default_shards(big, 0) == 4  # one checkpoint per million residents
+    # a traced run's records must fit a worker: less memory, more (smaller) shards
+    traced = api.prepare("tiny", trace=True, residents=1_000_000,
+                         sets=["population.units=200"])
+    roomy = dist.default_shards(traced, 2, memory_per_worker=64 * 2**30)
+    tight = dist.default_shards(traced, 2, memory_per_worker=64 * 2**20)
+    assert roomy == 8 and 8 < tight <= 200
 
 
 def test_merge_treats_unitoutputs_generically(cm):

@@ -94,7 +94,7 @@ def test_kill_9_at_random_points_then_resume_gives_identical_tables(tmp_path):
             if kills < 10 and wait_then_kill(p, ckpt, rng):
                 kills += 1
             else:
-                assert p.wait(timeout=120) == 0, p.stderr.read()
+                assert p.wait(timeout=600) == 0, p.stderr.read()
             if batch.is_complete(out) and not ckpt.exists():
                 break  # finished (perhaps killed while exiting, after the run was written)
             # shards finished earlier are never redone or rewritten by a later process

@@ -22,9 +22,11 @@ cluster), otherwise by the driver when the result arrives.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,22 +48,30 @@ class ClusterError(ScslabError):
     """The Dask cluster could not be started or reached."""
 
 
-def default_shards(cm: CompiledModel, workers: int = 0, memory_per_worker: int | None = None,
-                   bytes_per_resident: int | None = None) -> int:
+def default_shards(cm: CompiledModel, workers: int = 0,
+                   memory_per_worker: int | None = None) -> int:
     """How many shards to cut a run into when the user does not say.
 
-    Memory: a worker holds one unit's residents at a time plus its shard's small metric
-    arrays (and, for traced runs, the traces of every unit in the shard), so a shard must
-    fit in ``memory_per_worker`` (about half of it, to leave room) at ``bytes_per_resident``
-    of trace.  Within that, one shard per ``RESIDENTS_PER_SHARD`` residents in one process
-    (the checkpoint granularity) or ``SHARDS_PER_WORKER`` per worker.  Never more than the
+    One shard per ``RESIDENTS_PER_SHARD`` residents (the checkpoint granularity: a killed
+    run loses at most that much work); with workers, at least ``SHARDS_PER_WORKER`` per
+    worker (load balance).  Memory: a worker holds one unit at a time, but a traced run's
+    shard also holds the traces (records) of all its units until it is returned, so with
+    workers there are enough shards for a shard's share of them (``budget.estimate``) to
+    fit in half of ``memory_per_worker`` beside the largest unit.  Never more than the
     number of units.
     """
     n = max(1, math.ceil(cm.residents / RESIDENTS_PER_SHARD))
     if workers:
         n = max(n, SHARDS_PER_WORKER * workers)
-    if memory_per_worker and bytes_per_resident and cm.arrays.trace:
-        n = max(n, math.ceil(cm.residents * bytes_per_resident / (memory_per_worker / 2)))
+        if cm.arrays.trace:
+            from scslab.engine.budget import available_memory, estimate
+
+            est = estimate(cm)
+            untraced = estimate(dataclasses.replace(cm, arrays=cm.arrays._replace(trace=False)))
+            traces = est.fixed - untraced.fixed
+            mem = memory_per_worker or available_memory() // workers
+            room = max(mem / 2 - est.per_unit, mem / 8)
+            n = max(n, math.ceil(traces / room))
     return max(1, min(n, cm.units))
 
 
@@ -102,10 +112,12 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             client.close()
         return
     try:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.ERROR,
-        )
+        with warnings.catch_warnings():  # another local cluster may hold the default port
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, silence_logs=logging.ERROR,
+            )
     except (OSError, RuntimeError, TimeoutError) as e:
         raise ClusterError(f"cannot start a local Dask cluster of {workers} workers: {e}; "
                            "from a script, start it under `if __name__ == '__main__':`") from None
@@ -121,6 +133,15 @@ def n_workers(client) -> int:
     if client is None:
         return 0
     return max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+
+
+def worker_memory(client) -> int | None:
+    """The smallest memory limit of the cluster's workers (bytes), if they have one."""
+    if client is None:
+        return None
+    limits = [w.get("memory_limit") or 0
+              for w in client.scheduler_info(n_workers=-1).get("workers", {}).values()]
+    return min(limits) if limits and min(limits) > 0 else None
 
 
 def iter_shards(
@@ -199,7 +220,7 @@ def simulate_sharded(
     with dask_client(None if client else workers, None if client else scheduler) as own:
         client = client or own
         if shards is None:
-            shards = default_shards(cm, n_workers(client))
+            shards = default_shards(cm, n_workers(client), worker_memory(client))
         plan = shard_plan(cm, shards)
         result = None
         sizes = shard_sizes(cm, plan)
@@ -221,5 +242,5 @@ def shard_sizes(cm: CompiledModel, plan: list[list[int]]) -> list[int]:
 
 __all__ = [
     "ClusterError", "UnitOutputs", "dask_client", "default_shards", "iter_shards", "merge_all",
-    "n_workers", "run_shard", "shard_plan", "shard_sizes", "simulate_sharded",
+    "n_workers", "run_shard", "shard_plan", "shard_sizes", "simulate_sharded", "worker_memory",
 ]
