@@ -152,15 +152,21 @@ def _period_add(gp, codes, i, mi, a, b, value, pstart):
 
 
 @njit(cache=True, nogil=True)
+def _grown(table):
+    """The same table with twice the rows (the caller rebinds it only when full, so the
+    hot path never hands an array back: returning one costs reference-count atomics)."""
+    out = np.empty((table.shape[0] * 2, table.shape[1]), dtype=table.dtype)
+    out[: table.shape[0]] = table
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _push(ev, n_used, free, head, phase, day, kind, a, b):
+    """Put an event in bucket (phase, day); the caller has made room (see _grown)."""
     if free >= 0:
         slot = free
         free = ev[slot, 3]
     else:
-        if n_used == ev.shape[0]:
-            grown = np.empty((ev.shape[0] * 2, 4), dtype=np.int32)
-            grown[:n_used] = ev[:n_used]
-            ev = grown
         slot = n_used
         n_used += 1
     ev[slot, 0] = kind
@@ -168,7 +174,7 @@ def _push(ev, n_used, free, head, phase, day, kind, a, b):
     ev[slot, 2] = b
     ev[slot, 3] = head[phase, day]
     head[phase, day] = slot
-    return ev, n_used, free
+    return n_used, free
 
 
 @njit(cache=True, nogil=True)
@@ -237,10 +243,6 @@ def _mark(e, dirty, dirty_list, n_dirty):
 
 @njit(cache=True, nogil=True)
 def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, kctr, kstream, m):
-    if n_rec == rec.shape[0]:
-        grown = np.empty((rec.shape[0] * 2, N_RCOLS), dtype=RECORD_DTYPE)
-        grown[:n_rec] = rec[:n_rec]
-        rec = grown
     day_rec = t + m.dept_delay[dept]
     rec[n_rec, R_SUBJECT] = subject
     rec[n_rec, R_ACTOR] = actor
@@ -260,7 +262,7 @@ def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, kctr, kstream, m):
     rec[n_rec, R_KSTREAM] = kstream
     rec[n_rec, R_ACTIVE] = 0
     rec[n_rec, R_REMOVED_BY] = 0
-    return rec, n_rec + 1
+    return n_rec + 1
 
 
 @njit(cache=True, nogil=True)
@@ -428,14 +430,18 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 continue
             t = -1 + geometric_gap(uniform4(k0, k1, s_act, def_ident[e], 0)[0], p)
             if t < D:
-                ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t, EV_ACT, e, a)
+                if free < 0 and n_ev == ev.shape[0]:
+                    ev = _grown(ev)
+                n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t, EV_ACT, e, a)
     for q in range(P):
         if m.false_pmax[q] > 0.0 and m.act_subject[m.pair_act[q]] == 0:
             s_f = stream(FALSE_RECORD, q)
             for i in range(n):
                 t = -1 + geometric_gap(uniform4(k0, k1, s_f, gid0 + i, 0)[0], m.false_pmax[q])
                 if t < D:
-                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t, EV_FALSE, i, q)
+                    if free < 0 and n_ev == ev.shape[0]:
+                        ev = _grown(ev)
+                    n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t, EV_FALSE, i, q)
 
     for t in range(D):
         # ---- phase 0: acts and false records create records
@@ -471,7 +477,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 act_ctr[a, e] = c + 1
                 t2 = t + geometric_gap(uniform4(k0, k1, s_act, ident, c + 1)[0], p_cand)
                 if t2 < D:
-                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t2, EV_ACT, e, a)
+                    if free < 0 and n_ev == ev.shape[0]:
+                        ev = _grown(ev)
+                    n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t2, EV_ACT, e, a)
                 if u[1] * p_cand >= p_now:
                     continue
                 out.acts[a, t] += 1
@@ -489,7 +497,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                         if subject >= e:
                             subject += 1
                         prov = PROV_MISATTRIBUTED
-                    rec, n_rec = _new_record(rec, n_rec, subject, e, a, dept, prov, t, c, q, m)
+                    if n_rec == rec.shape[0]:
+                        rec = _grown(rec)
+                    n_rec = _new_record(rec, n_rec, subject, e, a, dept, prov, t, c, q, m)
                     r = n_rec - 1
                     rec[r, R_NEXT] = rec_head[subject]
                     rec_head[subject] = r
@@ -499,7 +509,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                     if subject < n:
                         records_i[subject] += 1
                     if rec[r, R_DAY_ON] < D:
-                        ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, rec[r, R_DAY_ON],
+                        if free < 0 and n_ev == ev.shape[0]:
+                            ev = _grown(ev)
+                        n_ev, free = _push(ev, n_ev, free, head, PH_REC, rec[r, R_DAY_ON],
                                                EV_REC_ON, subject, r)
             else:  # EV_FALSE
                 q = b
@@ -509,11 +521,15 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 false_ctr[q, e] = c + 1
                 t2 = t + geometric_gap(uniform4(k0, k1, s_f, ident, c + 1)[0], m.false_pmax[q])
                 if t2 < D:
-                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t2, EV_FALSE, e, q)
+                    if free < 0 and n_ev == ev.shape[0]:
+                        ev = _grown(ev)
+                    n_ev, free = _push(ev, n_ev, free, head, PH_ACT, t2, EV_FALSE, e, q)
                 if u[1] * m.false_pmax[q] >= m.false_p[q, t]:
                     continue
                 dept = m.pair_dept[q]
-                rec, n_rec = _new_record(rec, n_rec, e, -1, m.pair_act[q], dept, PROV_FALSE,
+                if n_rec == rec.shape[0]:
+                    rec = _grown(rec)
+                n_rec = _new_record(rec, n_rec, e, -1, m.pair_act[q], dept, PROV_FALSE,
                                          t, c, q, m)
                 r = n_rec - 1
                 rec[r, R_NEXT] = rec_head[e]
@@ -523,7 +539,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 out.dept_created[dept, t] += 1
                 records_i[e] += 1
                 if rec[r, R_DAY_ON] < D:
-                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, rec[r, R_DAY_ON],
+                    if free < 0 and n_ev == ev.shape[0]:
+                        ev = _grown(ev)
+                    n_ev, free = _push(ev, n_ev, free, head, PH_REC, rec[r, R_DAY_ON],
                                            EV_REC_ON, e, r)
 
         # ---- phase 1: records turn on/off; remedies; wake-ups
@@ -553,7 +571,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 rec[r, R_ACTIVE] = 1
                 sign = 1
                 if day_off < D:
-                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, day_off, EV_REC_OFF,
+                    if free < 0 and n_ev == ev.shape[0]:
+                        ev = _grown(ev)
+                    n_ev, free = _push(ev, n_ev, free, head, PH_REC, day_off, EV_REC_OFF,
                                            e, r)
                 kid, kc, ks = _record_key(rec, r, def_ident)
                 rem = uniform4(k0, k1, stream(REMEDY, ks), kid, kc)
@@ -569,7 +589,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                         pp = _multiplied(m.perform_p[a], m.perform_fmult[a], fcodes, e - n)
                     tp = t - 1 + geometric_gap(rem[0], pp)
                     if tp < D:
-                        ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, max(tp, t),
+                        if free < 0 and n_ev == ev.shape[0]:
+                            ev = _grown(ev)
+                        n_ev, free = _push(ev, n_ev, free, head, PH_REC, max(tp, t),
                                                EV_PERFORM, e, r)
                 if m.appeals_on and e < n and (pts < 0 or (lm & m.black_mask)):
                     v = uniform4(k0, k1, stream(APPEAL, ks), kid, kc)
@@ -579,13 +601,17 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                             out.appeals_filed[t] += 1
                             td = t + m.appeal_filing + m.appeal_review
                             if td < D:
-                                ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, td,
+                                if free < 0 and n_ev == ev.shape[0]:
+                                    ev = _grown(ev)
+                                n_ev, free = _push(ev, n_ev, free, head, PH_REC, td,
                                                        EV_APPEAL, e, r)
                 if m.repair_on and m.repair_act[a]:
                     w = uniform4(k0, k1, stream(REPAIR, ks), kid, kc)[0]
                     tr = t + m.repair_after - 1 + geometric_gap(w, m.repair_p)
                     if tr < D:
-                        ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, max(tr, t),
+                        if free < 0 and n_ev == ev.shape[0]:
+                            ev = _grown(ev)
+                        n_ev, free = _push(ev, n_ev, free, head, PH_REC, max(tr, t),
                                                EV_REPAIR, e, r)
             elif kind == EV_REC_OFF:
                 if rec[r, R_ACTIVE] == 0 or rec[r, R_DAY_OFF] != t:
@@ -599,7 +625,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 out.performed[t] += 1
                 td = t + m.perform_removal[a]
                 if td > t and td < D:
-                    ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, td, EV_WAKE, e, 0)
+                    if free < 0 and n_ev == ev.shape[0]:
+                        ev = _grown(ev)
+                    n_ev, free = _push(ev, n_ev, free, head, PH_REC, td, EV_WAKE, e, 0)
             else:  # EV_APPEAL or EV_REPAIR: the record is removed
                 if rec[r, R_REMOVED] < NEVER:
                     continue
@@ -676,7 +704,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                     if until > t:
                         mask |= bit
                         if until < D:
-                            ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, until,
+                            if free < 0 and n_ev == ev.shape[0]:
+                                ev = _grown(ev)
+                            n_ev, free = _push(ev, n_ev, free, head, PH_REC, until,
                                                    EV_WAKE, e, 0)
                     if until_true > t:
                         right |= bit
@@ -711,7 +741,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                             if right & sb:
                                 right |= 1 << j
                         elif due < D:
-                            ev, n_ev, free = _push(ev, n_ev, free, head, PH_REC, due,
+                            if free < 0 and n_ev == ev.shape[0]:
+                                ev = _grown(ev)
+                            n_ev, free = _push(ev, n_ev, free, head, PH_REC, due,
                                                    EV_WAKE, e, 0)
                     else:
                         src_since[j, e] = NEVER
@@ -782,7 +814,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 if (mask & (m.action_restrict[k] | m.action_reward[k])) and not chain_active[k, e]:
                     t1 = next_attempt(k0, k1, k, gid0 + e, t, p_att[k, e], D)
                     if t1 < D:
-                        ev, n_ev, free = _push(ev, n_ev, free, head, PH_ATT, t1, EV_ATTEMPT,
+                        if free < 0 and n_ev == ev.shape[0]:
+                            ev = _grown(ev)
+                        n_ev, free = _push(ev, n_ev, free, head, PH_ATT, t1, EV_ATTEMPT,
                                                e, k)
                         chain_active[k, e] = True
         n_dirty = 0
@@ -822,7 +856,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                             m.period_start)
             t1 = next_attempt(k0, k1, k, gid0 + i, t + 1, p_att[k, i], D)
             if t1 < D:
-                ev, n_ev, free = _push(ev, n_ev, free, head, PH_ATT, t1, EV_ATTEMPT, i, k)
+                if free < 0 and n_ev == ev.shape[0]:
+                    ev = _grown(ev)
+                n_ev, free = _push(ev, n_ev, free, head, PH_ATT, t1, EV_ATTEMPT, i, k)
                 chain_active[k, i] = True
 
         # ---- metrics of the day
