@@ -35,3 +35,4 @@ def test_explains_wrongful_listings_and_refuses_untraced_runs(tmp_path):
     untraced = scslab.run("minimal", residents=100, days=10)
     with pytest.raises(RunDirError, match="--trace"):
         explain_resident(untraced, 0)
+

@@ -5,11 +5,13 @@ or enforcement interface, and no connectors to real data feeds.
 """
 
 from scslab.api import RunResult, load_run, run
+from scslab.compare import Comparison, compare
 from scslab.errors import InvariantError, RunDirError, ScenarioError, ScslabError
 from scslab.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
 __all__ = [
+    "Comparison", "compare",
     "InvariantError", "RunDirError", "RunResult", "Scenario", "ScenarioError", "ScslabError",
     "load_run", "load_scenario", "run",
 ]

@@ -311,6 +311,24 @@ class Comparison:
         w = self.table.pivot(index="measure", columns="scenario", values=column)
         return w.reindex(index=pd.unique(self.table["measure"]), columns=self.labels)
 
+    def plot(self, measures: list[str] | None = None):
+        """An Altair chart for notebooks: each scenario's difference from the first, with
+        its interval over replicates, one panel per measure."""
+        import altair as alt
+
+        keys = measures or [m for m in ("wrongful_share_of_list_days", "listed_end",
+                                        "wrongful_blocks_per_100k", "listings_new")
+                            if m in set(self.table["measure"])]
+        df = self.table[self.table["measure"].isin(keys)
+                        & (self.table["scenario"] != self.labels[0])]
+        base = alt.Chart(df).encode(y=alt.Y("scenario:N", sort=self.labels, title=None))
+        points = base.mark_point(filled=True).encode(
+            x=alt.X("difference:Q", title=f"difference from {self.labels[0]}"),
+            tooltip=["measure", "scenario", "value", "difference", "lo", "hi"])
+        bars = base.mark_rule().encode(x="lo:Q", x2="hi:Q")
+        return (bars + points).properties(width=320, height=24 * len(self.labels)).facet(
+            row=alt.Row("measure:N", sort=keys, title=None)).resolve_scale(x="independent")
+
 
 def compare(
     scenarios: list, *, replicates: int = 1, seed: int | None = None,
