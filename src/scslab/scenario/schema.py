@@ -580,3 +580,86 @@ def reference_problems(s: Scenario) -> list[dict]:
     if len(s.policy.lists) > 30:
         add("policy.lists", len(s.policy.lists), "at most 30 lists are supported")
     return problems
+
+
+# Meanings of the fields above that carry no description= of their own; they feed the
+# generated reference (docs/scenario-reference.md).  Kept here, in one place, so the
+# classes stay readable.
+_LIST_COMMON = {
+    "kind": "which kind of list rule this is",
+    "color": "black (restricts; counts as listed) or red (rewards)",
+    "starts": "date from which the list holds anybody; null = from the start",
+    "description": "what the list is, in plain words (shown in reports)",
+}
+FIELD_DOCS: dict[type[BaseModel], dict[str, str]] = {
+    Act: {"rate": "how often one subject commits the act",
+          "multipliers": "attribute -> category -> factor on the rate",
+          "subject": "who commits it: residents or firms",
+          "valence": "negative acts are misconduct; positive ones are prosocial",
+          "description": "what the act is, in plain words"},
+    Action: {"rate": "how often one resident attempts the action",
+             "multipliers": "attribute -> category -> factor on the rate",
+             "description": "what the action is, in plain words"},
+    Appeals: {"notice_if_notified": "chance a notified subject notices the record",
+              "notice_otherwise": "chance an unnotified subject notices the record",
+              "filing_days": "days from the record to the appeal",
+              "review_days": "days the review takes",
+              "success_wrong": "chance an appeal against a false or misattributed record wins",
+              "success_true": "chance an appeal against a true record wins"},
+    Attribute: {"categories": "the attribute's values (names or numbers)"},
+    Chilling: {"enabled": "switch the chilling loop on",
+               "salience_share": "listed share of the unit at which salience is full"},
+    Department: {"delay_days": "days from the act to the record"},
+    Deterrence: {"enabled": "switch the deterrence loop on"},
+    Economic: {"enabled": "switch the economic loop on"},
+    EscalationList: {**_LIST_COMMON, "source": "the firm list a firm escalates from",
+                     "after_days": "days on the source list without correction"},
+    Extension: {"probability": "chance an unperformed listing is extended",
+                "days": "length of the extension"},
+    Feedback: {"economic": "blocked jobs and loans -> income shock -> more defaults",
+               "deterrence": "perceived sanction risk lowers negative acts",
+               "chilling": "surveillance and salience lower speech"},
+    FirmLinkedList: {**_LIST_COMMON, "lists": "firm lists whose firms' representatives it holds"},
+    FirmScore: {"base": "every firm's starting score", "min": "lowest score (null = none)",
+                "max": "highest score (null = none)",
+                "tiers": "grade -> lowest score of the grade, highest first; null = the rest"},
+    Firms: {"per_1000_residents": "firms per 1,000 residents of a unit",
+            "attributes": "firm attributes (e.g. sector, size) usable in firm acts' multipliers"},
+    HouseholdList: {**_LIST_COMMON, "lists": "resident lists whose members' households it flags"},
+    Performance: {"rate": "how fast the subject performs the obligation",
+                  "multipliers": "attribute -> category -> factor (e.g. means)",
+                  "removal_days": "days from performing to the end of the listing"},
+    Policy: {"score": "the residents' points score",
+             "firm_score": "the firms' score (e.g. tax credit)",
+             "lists": "list rules by name",
+             "remedies": "performing obligations, appeals, credit repair"},
+    Population: {"residents": "number of synthetic residents",
+                 "attributes": "resident attributes; any can be an audit group",
+                 "firms": "firms of each unit (null = no firms)"},
+    RecordList: {**_LIST_COMMON, "acts": "acts whose records list their subject",
+                 "duration_days": "days a record keeps its subject listed",
+                 "extension": "extension of unperformed listings (null = none)"},
+    Remedies: {"perform": "act -> how subjects perform the obligation of its records",
+               "appeals": "notice and appeal (null = none)",
+               "repair": "credit repair (null = none)"},
+    Repair: {"after_days": "minimum days before a record can be repaired",
+             "rate": "how fast records are repaired after that"},
+    Reward: {"lists": "lists whose members are fast-tracked",
+             "days_saved": "days of waiting saved per fast-tracked attempt",
+             "starts": "date from which the reward applies; null = from the start"},
+    Sanction: {"lists": "lists whose members are blocked",
+               "enforcement": "chance an attempt by a listed resident is blocked",
+               "starts": "date from which the sanction applies; null = from the start"},
+    Score: {"base": "every resident's starting score", "min": "lowest score (null = none)",
+            "max": "highest score (null = none)",
+            "points": "act -> points a record adds (negative deducts)",
+            "retention_days": "act -> days a record counts, or lifelong",
+            "default_retention_days": "retention of acts not listed in retention_days"},
+    ScoreList: {**_LIST_COMMON, "subject": "residents or firms",
+                "below": "listed while the score is below this threshold",
+                "at_least": "listed while the score is at least this threshold"},
+}
+for _model, _docs in FIELD_DOCS.items():
+    for _field, _text in _docs.items():
+        if not _model.model_fields[_field].description:
+            _model.model_fields[_field].description = _text
