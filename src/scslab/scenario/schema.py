@@ -592,6 +592,13 @@ _LIST_COMMON = {
     "description": "what the list is, in plain words (shown in reports)",
 }
 FIELD_DOCS: dict[type[BaseModel], dict[str, str]] = {
+    Scenario: {"population": "the synthetic residents, units, households and firms",
+               "acts": "act types by name: what residents and firms really do",
+               "departments": "departments by name: what they record and share",
+               "policy": "score, lists, sanctions, rewards and remedies",
+               "actions": "actions residents attempt (flights, trains, loans, ...)",
+               "feedback": "feedback loops, each switchable",
+               "outputs": "which per-record tables a run writes"},
     Act: {"rate": "how often one subject commits the act",
           "multipliers": "attribute -> category -> factor on the rate",
           "subject": "who commits it: residents or firms",
