@@ -124,6 +124,7 @@ class Checkpoint:
         folder = checkpoint_path(run_dir)
         if folder.exists():
             shutil.rmtree(folder)
+        remove_leftovers(folder)
         try:
             folder.mkdir(parents=True)
             meta = dict(meta, format=CHECKPOINT_FORMAT)
@@ -171,4 +172,18 @@ class Checkpoint:
         return load_shard(shard_file(self.folder, index), outputs_type)
 
     def remove(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Drop the folder once the run directory is whole: renamed away first (atomic),
+        so a kill while deleting never leaves a half folder that looks like a checkpoint."""
+        trash = self.folder.with_name(f"{self.folder.name}.done-{uuid.uuid4().hex[:8]}")
+        try:
+            os.replace(self.folder, trash)
+        except OSError:
+            return
+        shutil.rmtree(trash, ignore_errors=True)
+        remove_leftovers(self.folder)
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Delete folders left by a kill during an earlier ``remove``."""
+    for old in folder.parent.glob(f"{folder.name}.done-*"):
+        shutil.rmtree(old, ignore_errors=True)
