@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from scslab.errors import RunDirError
+from scslab.outputs.rundir import fsync_path
 
 CHECKPOINT = "checkpoint.json"
 CHECKPOINT_FORMAT = 1
@@ -36,19 +37,6 @@ def checkpoint_path(run_dir: str | Path) -> Path:
     """The checkpoint folder of a run written to ``run_dir``: ``.NAME.partial`` beside it."""
     run_dir = Path(run_dir).absolute()
     return run_dir.parent / f".{run_dir.name}.partial"
-
-
-def _fsync(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def atomic_write_bytes(path: Path, write) -> None:
@@ -63,7 +51,7 @@ def atomic_write_bytes(path: Path, write) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync(path.parent)
+    fsync_path(path.parent)
 
 
 def shard_file(folder: str | Path, index: int) -> Path:

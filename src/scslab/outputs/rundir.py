@@ -25,7 +25,8 @@ SUMMARY = "summary.json"
 FORMAT_VERSION = 1
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file or directory to disk, best effort (some filesystems refuse)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -67,11 +68,11 @@ def write_run(
                         tables=sorted(f"{n}.parquet" for n in tables))
         # the manifest goes last: its presence with complete=true marks the run whole
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        _fsync_dir(tmp)
+        fsync_path(tmp)
         if path.exists():
             path.rename(old)
         tmp.rename(path)
-        _fsync_dir(parent)
+        fsync_path(parent)
     except BaseException as e:  # a full disk, but also Ctrl-C or a bug: leave no trace
         shutil.rmtree(tmp, ignore_errors=True)
         if old.exists() and not path.exists():
