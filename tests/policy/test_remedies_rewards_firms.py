@@ -163,3 +163,16 @@ def test_performance_depends_on_means():
                                                                       duration_days=5)),
                               "policy.sanctions": {}})
         assert col(r, "list_court") == expected, weights  # the poor never pay: 1 + 5 days
+
+
+def test_new_firms_get_a_fixed_grade_whatever_their_score():
+    world = dict(FIRM_WORLD)
+    world["population"] = {"residents": 1, "firms": {
+        "per_1000_residents": 1000, "attributes": {"age": {"categories": ["new", "old"],
+                                                           "weights": [1, 0]}}}}
+    world["policy"] = dict(FIRM_WORLD["policy"], firm_score={
+        "base": 100, "tiers": {"A": 95, "B": None},
+        "fixed_grade": {"attribute": "age", "grades": {"new": "M"}}})
+    r = run_case(**world, replace={"policy.lists": FIRM_LISTS})
+    assert col(r, "firm_tier_M") == [1] * 10
+    assert sum(col(r, "firm_tier_A")) == sum(col(r, "firm_tier_B")) == 0

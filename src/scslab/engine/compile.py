@@ -47,7 +47,7 @@ ModelArrays = namedtuple(
         "dept_misattr", "dept_delay", "dept_share_day",
         # score (index 0 residents, 1 firms)
         "score_base", "score_min", "score_max", "points", "retention", "cap", "cap_index",
-        "tier_floor", "n_tiers",
+        "tier_floor", "n_tiers", "fixed_attr", "fixed_tier",
         # lists
         "list_kind", "list_subject", "list_thr", "list_dur", "list_start", "black_mask",
         "act_list_mask", "list_src_mask", "list_esc_source", "list_esc_after",
@@ -234,11 +234,21 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
                           big if fs.max is None else fs.max]).astype(np.int64)
     tiers, t_res = _tiers(sc.tiers)
     firm_tiers, t_firm = _tiers(fs.tiers)
+    # grades fixed by a firm attribute come after the score grades; no score reaches them
+    fixed_attr = -1
+    fixed_tier = np.full(max(f_width, 1), -1, dtype=np.int64)
+    if fs.fixed_grade is not None:
+        fixed_attr = f_attrs.index(fs.fixed_grade.attribute)
+        for cat, grade in fs.fixed_grade.grades.items():
+            if grade not in firm_tiers:
+                firm_tiers.append(grade)
+                t_firm = np.append(t_firm, np.inf)
+            fixed_tier[f_cats[fixed_attr].index(cat)] = firm_tiers.index(grade)
     T = max(len(tiers), len(firm_tiers), 1)
     tier_floor = np.full((2, T), -np.inf)
     tier_floor[0, : len(tiers)] = t_res
     tier_floor[1, : len(firm_tiers)] = t_firm
-    n_tiers = np.array([len(tiers), len(firm_tiers)], dtype=np.int64)
+    n_tiers = np.array([len(tiers), len(fs.tiers)], dtype=np.int64)
 
     # lists
     lists = list(s.policy.lists)
@@ -374,7 +384,7 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         dept_misattr=dept_misattr, dept_delay=dept_delay, dept_share_day=dept_share_day,
         score_base=score_base, score_min=score_min, score_max=score_max,
         points=points, retention=retention, cap=cap, cap_index=cap_index,
-        tier_floor=tier_floor, n_tiers=n_tiers,
+        tier_floor=tier_floor, n_tiers=n_tiers, fixed_attr=fixed_attr, fixed_tier=fixed_tier,
         list_kind=list_kind, list_subject=list_subject_, list_thr=list_thr,
         list_dur=list_dur, list_start=list_start, black_mask=black_mask,
         act_list_mask=act_list_mask, list_src_mask=list_src_mask,

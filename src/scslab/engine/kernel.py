@@ -748,6 +748,8 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                     else:
                         src_since[j, e] = NEVER
             tr = _tier_of(s_all, kind, m)
+            if kind == 1 and m.fixed_attr >= 0 and m.fixed_tier[fcodes[m.fixed_attr, e - n]] >= 0:
+                tr = m.fixed_tier[fcodes[m.fixed_attr, e - n]]
             if tr != tier[e]:
                 if tier[e] >= 0:
                     tier_count[kind, tier[e]] -= 1
@@ -873,7 +875,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
             out.dept_active[j, t] += dept_active[j]
         for j in range(m.n_tiers[0]):
             out.tiers[j, t] += tier_count[0, j]
-        for j in range(m.n_tiers[1]):
+        for j in range(m.tier_floor.shape[1]):
             out.firm_tiers[j, t] += tier_count[1, j]
 
     # ---- close open spells; add the unit's residents to their groups

@@ -368,6 +368,17 @@ class Remedies(Strict):
     repair: Repair | None = None
 
 
+Label = Annotated[str, BeforeValidator(str)]  # a category or grade; numbers read as text
+
+
+class FixedGrade(Strict):
+    """Grades set by a firm attribute, not the score: e.g. new firms are graded M."""
+
+    attribute: Name = Field(description="the firm attribute")
+    grades: Annotated[dict[Label, Label], Field(min_length=1)] = Field(
+        description="category -> grade")
+
+
 class FirmScore(Strict):
     """Firms' own score (e.g. tax credit out of 100) with points for firm acts."""
 
@@ -375,6 +386,8 @@ class FirmScore(Strict):
     min: int | None = None
     max: int | None = None
     tiers: dict[Annotated[str, BeforeValidator(str)], float | None] = Field(default_factory=dict)
+    fixed_grade: FixedGrade | None = Field(
+        None, description="firms of some categories get a grade whatever their score")
 
 
 class Policy(Strict):
@@ -577,6 +590,12 @@ def reference_problems(s: Scenario) -> list[dict]:
     if rem.repair is not None and rem.repair.acts:
         for i, a in enumerate(rem.repair.acts):
             need(a, acts, f"policy.remedies.repair.acts[{i}]", "act")
+    fg = s.policy.firm_score.fixed_grade
+    if fg is not None and need(fg.attribute, firm_attrs, "policy.firm_score.fixed_grade.attribute",
+                               "firm attribute"):
+        for cat in fg.grades:
+            need(cat, firm_attrs[fg.attribute].categories,
+                 f"policy.firm_score.fixed_grade.grades.{cat}", f"category of {fg.attribute}")
     if len(s.policy.lists) > 30:
         add("policy.lists", len(s.policy.lists), "at most 30 lists are supported")
     return problems
