@@ -42,7 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesa_minimal import run_mesa_minimal  # noqa: E402
 
 from scslab import api  # noqa: E402
-from scslab.engine.runner import run_units, run_units_threaded  # noqa: E402
 
 P_NEG = {True: 0.002, False: 0.001}  # deciles 0-2 vs 3-9
 P_REC, P_FALSE, P_PRO, WINDOW = 0.9, 1 / 20000, 1 / 200, 365
@@ -97,10 +96,7 @@ def scslab_run(residents: int, days: int, seed: int, units: int, workers: int) -
     cm = api.prepare("minimal", residents=residents, days=days, seed=seed,
                      sets=[f"population.units={units}"])
     t1 = time.perf_counter()
-    if workers > 1:
-        res = run_units_threaded(cm, range(cm.units), workers=workers)
-    else:
-        res = run_units(cm, range(cm.units))
+    res = api.simulate(cm, workers=workers)  # threads over units when workers > 1
     t2 = time.perf_counter()
     rr = api.assemble(cm, res, seconds=t2 - t1, shards=1, command="bench/minimal_vs_mesa.py")
     t3 = time.perf_counter()

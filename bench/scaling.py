@@ -36,7 +36,7 @@ def run_cell(scenario: str, residents: int, days: int | None, unit_size: int, wo
              write: bool) -> dict:
     """One cell in this process (called in the subprocess)."""
     from scslab import api
-    from scslab.engine.runner import run_units, run_units_threaded
+    from scslab.engine.runner import run_units
 
     # numba: load the on-disk cache (or compile) outside the timing
     w = api.prepare(scenario, residents=1000, days=10, sets=["population.units=2"])
@@ -52,10 +52,7 @@ def run_cell(scenario: str, residents: int, days: int | None, unit_size: int, wo
         full = api.prepare(scenario, trace=False).residents
         cm = api.prepare(scenario, days=days, trace=False, scale=residents / full)
     t1 = time.perf_counter()
-    if workers > 1:
-        res = run_units_threaded(cm, range(cm.units), workers=workers)
-    else:
-        res = run_units(cm, range(cm.units))
+    res = api.simulate(cm, workers=workers)  # threads over units when workers > 1
     t2 = time.perf_counter()
     rr = api.assemble(cm, res, seconds=t2 - t1, shards=1, command="bench/scaling.py")
     t3 = time.perf_counter()
