@@ -285,7 +285,8 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
             else:
                 list_kind[j] = LIST_AT_LEAST
                 list_thr[j] = resolve_daily(rule.at_least, start, D, off=np.inf)
-            changes = np.flatnonzero(np.diff(list_thr[j])) + 1
+            thr = list_thr[j]
+            changes = np.flatnonzero(thr[1:] != thr[:-1]) + 1  # inf -> inf is no change
             reeval[changes] = True
         elif isinstance(rule, RecordList):
             list_kind[j] = LIST_RECORD

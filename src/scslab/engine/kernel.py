@@ -161,6 +161,14 @@ def _grown(table):
 
 
 @njit(cache=True, nogil=True)
+def _grown1(values):
+    """A 1-d array with twice the room (see _grown)."""
+    out = np.empty(values.size * 2, dtype=values.dtype)
+    out[: values.size] = values
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _push(ev, n_used, free, head, phase, day, kind, a, b):
     """Put an event in bucket (phase, day); the caller has made room (see _grown)."""
     if free >= 0:
@@ -286,7 +294,9 @@ def _record_listing(rec, head_r, e, j, t, m):
         a = rec[r, R_ACT]
         on = rec[r, R_DAY_ON]
         if (m.act_list_mask[a] & bit) and on <= t and on >= m.list_start[j]:
-            end = on + m.list_dur[j, on] + rec[r, R_EXT]
+            end = on + m.list_dur[j, on]
+            if (rec[r, R_EXT] >> j) & 1:
+                end += m.list_ext_days[j]
             if rec[r, R_PERFORMED] < NEVER:
                 end = min(end, rec[r, R_PERFORMED] + m.perform_removal[a])
             end = min(end, rec[r, R_REMOVED])
@@ -464,13 +474,13 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                     p_cand = min(1.0, p_base * m.act_shock[a])
                     if m.econ_on and shock_until[e] > t:
                         p_now = p_cand
-                if e < n and m.act_negative[a]:
+                if e < n:
                     if m.act_speech[a]:
                         if m.chill_on:
                             p_now *= 1.0 - m.chill_surveillance * m.act_scored[a, t]
                             share = n_listed / n / m.chill_share
                             p_now *= 1.0 - m.chill_salience * min(1.0, share)
-                    elif m.det_on:
+                    elif m.det_on and m.act_negative[a]:
                         p_now *= 1.0 - m.det_general * m.act_scored[a, t]
                         if neg_active[e] > 0:
                             p_now *= 1.0 - m.det_personal
@@ -581,7 +591,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 if lm:
                     for j in range(L):
                         if (lm >> j) & 1 and m.list_ext_p[j] > 0 and rem[1] < m.list_ext_p[j]:
-                            rec[r, R_EXT] = max(rec[r, R_EXT], m.list_ext_days[j])
+                            rec[r, R_EXT] |= 1 << j  # this list's listing is extended
                 if m.perform_p[a] > 0.0 and prov == PROV_TRUE:
                     if e < n:
                         pp = _multiplied(m.perform_p[a], m.perform_mult[a], codes, e)
@@ -757,7 +767,21 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                     tier_count[kind, tr] += 1
                 tier[e] = tr
             old = listed_mask[e] & 0xFFFFFFFF
+            old_right = listed_mask[e] >> 32
             listed_mask[e] = mask | (right << 32)
+            # linked entities follow both membership and rightfulness of their sources
+            linked = (mask ^ old) | (right ^ old_right)
+            if (kind == 1 and (linked & m.firm_linked_src)) or (
+                    kind == 0 and (linked & m.household_src)):
+                # re-marks after an evaluation can outgrow the list of one pass
+                if n_dirty + 64 > dirty_list.size:  # households have at most 50 members
+                    dirty_list = _grown1(dirty_list)
+                if kind == 1:
+                    n_dirty = _mark(rep[e - n], dirty, dirty_list, n_dirty)
+                else:
+                    for h in range(hh_lo[e], hh_hi[e]):
+                        if h != e:
+                            n_dirty = _mark(h, dirty, dirty_list, n_dirty)
             if mask != old:
                 changed = mask ^ old
                 for j in range(L):
@@ -775,12 +799,6 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                             log[n_log, 2] = j
                             log[n_log, 3] = on * (1 if (right & (1 << j)) else 2)
                             n_log += 1
-                if kind == 1 and (changed & m.firm_linked_src):
-                    n_dirty = _mark(rep[e - n], dirty, dirty_list, n_dirty)
-                if kind == 0 and (changed & m.household_src):
-                    for h in range(hh_lo[e], hh_hi[e]):
-                        if h != e:
-                            n_dirty = _mark(h, dirty, dirty_list, n_dirty)
             if kind == 1:
                 continue
             was_black = (old & m.black_mask) != 0
@@ -836,8 +854,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
             restricting = mask & m.action_restrict[k]
             if (mask & (m.action_restrict[k] | m.action_reward[k])) == 0:
                 continue
-            if restricting and (uniform4(k0, k1, stream(ENFORCEMENT, k), gid0 + i, t)[0]
-                                < m.enforcement[k, t]):
+            blocked = restricting != 0 and (
+                uniform4(k0, k1, stream(ENFORCEMENT, k), gid0 + i, t)[0] < m.enforcement[k, t])
+            if blocked:
                 out.blocked[k, t] += 1
                 blocked_i[i] += 1
                 _period_add(out.group_period, codes, i, 2, t, -1, 1.0, m.period_start)
@@ -850,7 +869,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                     shock_flag[i] = True
                     shocked[i] = True
                     out.shocks[t] += 1
-            elif not restricting and (mask & m.action_reward[k]) and m.reward_days[k, t] > 0:
+            elif (mask & m.action_reward[k]) and m.reward_days[k, t] > 0:
                 out.green_days[k, t] += m.reward_days[k, t]
                 out.fast_tracked[k, t] += 1
                 green_i[i] += m.reward_days[k, t]

@@ -227,6 +227,8 @@ class Score(Strict):
         floors = [v for v in self.tiers.values() if v is not None]
         if floors != sorted(floors, reverse=True):
             raise ValueError("tiers must run from the highest grade down")
+        if None in list(self.tiers.values())[:-1]:
+            raise ValueError("only the last tier may have no floor (null = the rest)")
         if len(self.tiers) > 16:
             raise ValueError("at most 16 tiers")
         return self
