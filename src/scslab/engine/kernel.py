@@ -250,7 +250,10 @@ def _mark(e, dirty, dirty_list, n_dirty):
 
 
 @njit(cache=True, nogil=True)
-def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, kctr, kstream, m):
+def _new_record(rec, n_rec, rec_head, subject, actor, a, dept, prov, t, kctr, kstream, m, out,
+                records_i, n):
+    """File record number n_rec (the caller has made room): fill it, link it to its
+    subject's records and count it.  Returns the new record count."""
     day_rec = t + m.dept_delay[dept]
     rec[n_rec, R_SUBJECT] = subject
     rec[n_rec, R_ACTOR] = actor
@@ -262,7 +265,8 @@ def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, kctr, kstream, m):
     rec[n_rec, R_DAY_ON] = min(max(day_rec, m.dept_share_day[dept]), NEVER)
     rec[n_rec, R_DAY_OFF] = NEVER
     rec[n_rec, R_POINTS] = 0
-    rec[n_rec, R_NEXT] = -1
+    rec[n_rec, R_NEXT] = rec_head[subject]
+    rec_head[subject] = n_rec
     rec[n_rec, R_PERFORMED] = NEVER
     rec[n_rec, R_REMOVED] = NEVER
     rec[n_rec, R_EXT] = 0
@@ -270,6 +274,11 @@ def _new_record(rec, n_rec, subject, actor, a, dept, prov, t, kctr, kstream, m):
     rec[n_rec, R_KSTREAM] = kstream
     rec[n_rec, R_ACTIVE] = 0
     rec[n_rec, R_REMOVED_BY] = 0
+    out.records_created[t] += 1
+    out.records_by_prov[prov, t] += 1
+    out.dept_created[dept, t] += 1
+    if subject < n:
+        records_i[subject] += 1
     return n_rec + 1
 
 
@@ -509,20 +518,14 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                         prov = PROV_MISATTRIBUTED
                     if n_rec == rec.shape[0]:
                         rec = _grown(rec)
-                    n_rec = _new_record(rec, n_rec, subject, e, a, dept, prov, t, c, q, m)
+                    n_rec = _new_record(rec, n_rec, rec_head, subject, e, a, dept, prov, t,
+                                        c, q, m, out, records_i, n)
                     r = n_rec - 1
-                    rec[r, R_NEXT] = rec_head[subject]
-                    rec_head[subject] = r
-                    out.records_created[t] += 1
-                    out.records_by_prov[prov, t] += 1
-                    out.dept_created[dept, t] += 1
-                    if subject < n:
-                        records_i[subject] += 1
                     if rec[r, R_DAY_ON] < D:
                         if free < 0 and n_ev == ev.shape[0]:
                             ev = _grown(ev)
                         n_ev, free = _push(ev, n_ev, free, head, PH_REC, rec[r, R_DAY_ON],
-                                               EV_REC_ON, subject, r)
+                                           EV_REC_ON, subject, r)
             else:  # EV_FALSE
                 q = b
                 c = false_ctr[q, e]
@@ -539,20 +542,14 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out):
                 dept = m.pair_dept[q]
                 if n_rec == rec.shape[0]:
                     rec = _grown(rec)
-                n_rec = _new_record(rec, n_rec, e, -1, m.pair_act[q], dept, PROV_FALSE,
-                                         t, c, q, m)
+                n_rec = _new_record(rec, n_rec, rec_head, e, -1, m.pair_act[q], dept,
+                                    PROV_FALSE, t, c, q, m, out, records_i, n)
                 r = n_rec - 1
-                rec[r, R_NEXT] = rec_head[e]
-                rec_head[e] = r
-                out.records_created[t] += 1
-                out.records_by_prov[PROV_FALSE, t] += 1
-                out.dept_created[dept, t] += 1
-                records_i[e] += 1
                 if rec[r, R_DAY_ON] < D:
                     if free < 0 and n_ev == ev.shape[0]:
                         ev = _grown(ev)
                     n_ev, free = _push(ev, n_ev, free, head, PH_REC, rec[r, R_DAY_ON],
-                                           EV_REC_ON, e, r)
+                                       EV_REC_ON, e, r)
 
         # ---- phase 1: records turn on/off; remedies; wake-ups
         while head[PH_REC, t] >= 0:  # pop from the head: same-day pushes are seen too

@@ -147,6 +147,15 @@ def attribute_picker(attrs: list[str]) -> alt.Parameter:
     )
 
 
+def by_attribute(parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, alt.Parameter]:
+    """Per-group rows of several runs as one table with text attributes and groups, and a
+    picker over its attributes."""
+    df = pd.concat(parts, ignore_index=True)
+    df["attribute"] = df["attribute"].astype(str)
+    df["group"] = df["group"].astype(str)
+    return df, attribute_picker(list(dict.fromkeys(df["attribute"])))
+
+
 # ---------------------------------------------------------------- builders
 
 
@@ -272,11 +281,7 @@ def score_distributions(runs: list[RunView]) -> alt.TopLevelMixin | None:
         parts.append(s[["run", "attribute", "group", "score_from", "residents", "share"]])
     if not parts:
         return None
-    df = pd.concat(parts, ignore_index=True)
-    df["attribute"] = df["attribute"].astype(str)
-    df["group"] = df["group"].astype(str)
-    attrs = list(dict.fromkeys(df["attribute"]))
-    pick = attribute_picker(attrs)
+    df, pick = by_attribute(parts)
     chart = alt.Chart(inline(df)).mark_line(interpolate="step-after").encode(
         x=alt.X("score_from:Q", title="final score (10-point bins)",
                 scale=alt.Scale(zero=False)),
@@ -304,11 +309,7 @@ def group_measure(measure: str, title: str, fmt: str) -> Callable:
                 parts.append(g.assign(run=r.label)[["run", "attribute", "group", "value"]])
         if not parts:
             return None
-        df = pd.concat(parts, ignore_index=True)
-        df["attribute"] = df["attribute"].astype(str)
-        df["group"] = df["group"].astype(str)
-        attrs = list(dict.fromkeys(df["attribute"]))
-        pick = attribute_picker(attrs)
+        df, pick = by_attribute(parts)
         return alt.Chart(inline(df)).mark_bar().encode(
             y=alt.Y("group:N", title=None, sort=None),
             x=alt.X("value:Q", title=title, axis=alt.Axis(format=fmt)),
