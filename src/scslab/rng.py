@@ -76,23 +76,32 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def words4(k0, k1, strm, ident, ctr):
+    """The four 32-bit words (as uint64) behind ``uniform4``; ``to_uniform`` maps one to
+    its uniform.  An event loop can keep a word for later instead of drawing the block
+    again."""
+    ident = np.uint64(ident)
+    ctr = np.uint64(ctr)
+    return philox4x32(
+        ident & _MASK, ident >> _S32, ctr & _MASK, (ctr >> _S32) ^ np.uint64(strm), k0, k1
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def to_uniform(word):
+    """The uniform in (0, 1) of one Philox output word."""
+    return (np.float64(word) + 0.5) * _INV32
+
+
+@njit(cache=True, nogil=True, inline="always")
 def uniform4(k0, k1, strm, ident, ctr):
     """Four independent uniforms in (0, 1) for ``(stream, identity, counter)`` under a key.
 
     ``ident`` is a resident's (or firm's, or unit's) global id; ``ctr`` numbers the draws
     of that identity on that stream.
     """
-    ident = np.uint64(ident)
-    ctr = np.uint64(ctr)
-    x0, x1, x2, x3 = philox4x32(
-        ident & _MASK, ident >> _S32, ctr & _MASK, (ctr >> _S32) ^ np.uint64(strm), k0, k1
-    )
-    return (
-        (np.float64(x0) + 0.5) * _INV32,
-        (np.float64(x1) + 0.5) * _INV32,
-        (np.float64(x2) + 0.5) * _INV32,
-        (np.float64(x3) + 0.5) * _INV32,
-    )
+    x0, x1, x2, x3 = words4(k0, k1, strm, ident, ctr)
+    return to_uniform(x0), to_uniform(x1), to_uniform(x2), to_uniform(x3)
 
 
 @njit(cache=True, nogil=True, inline="always")

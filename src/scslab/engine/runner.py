@@ -61,8 +61,12 @@ def run_units(
     units: Iterable[int],
     *,
     on_unit: Callable[[int, int], None] | None = None,
+    tight_tables: bool = False,
 ) -> ShardResult:
-    """Simulate ``units`` one after another; ``on_unit(unit, residents)`` reports progress."""
+    """Simulate ``units`` one after another; ``on_unit(unit, residents)`` reports progress.
+
+    ``tight_tables`` starts the kernel's growable tables at their smallest size (slower,
+    same results; for tests of the kernel's stop-and-grow path)."""
     sizes, offsets = unit_offsets(cm)
     nfirms, foffsets = firm_offsets(cm)
     out = empty_outputs(cm)
@@ -72,7 +76,8 @@ def run_units(
         n = int(sizes[u])
         (rec, log, codes, household, score, listed_days, wrong_days, blocked, employer,
          fcodes, rep, green, trapped) = simulate_unit(
-            cm.arrays, u, int(offsets[u]), n, int(foffsets[u]), int(nfirms[u]), out
+            cm.arrays, u, int(offsets[u]), n, int(foffsets[u]), int(nfirms[u]), out,
+            int(tight_tables),
         )
         result.units.append(u)
         if cm.arrays.trace:
