@@ -68,3 +68,25 @@ def test_rerun_replaces_a_run_but_never_a_foreign_directory(tmp_path):
     r = scslab("run", "minimal", "--residents", "500", "--days", "30", "--out", str(foreign))
     assert r.returncode == 2 and "not a scslab run" in r.stderr
     assert (foreign / "thesis.tex").read_text() == "precious"
+
+
+def test_threads_give_the_tables_of_one_thread(tmp_path):
+    runs = {}
+    for threads in ("1", "2"):
+        out = tmp_path / f"t{threads}"
+        r = scslab("run", "tiny", "--residents", "4000", "--days", "90", "--threads", threads,
+                   "--out", str(out), "-q")
+        assert r.returncode == 0, r.stderr
+        runs[threads] = out
+    for table in ("timeseries", "groups", "scores"):
+        a = pd.read_parquet(runs["1"] / f"{table}.parquet")
+        b = pd.read_parquet(runs["2"] / f"{table}.parquet")
+        assert a.equals(b), table
+
+
+def test_threads_with_dask_workers_is_refused_before_any_work(tmp_path):
+    out = tmp_path / "run"
+    r = scslab("run", "tiny", "--threads", "2", "--workers", "2", "--out", str(out))
+    assert r.returncode == 2
+    assert "--threads 2" in r.stderr and "--workers" in r.stderr
+    assert "Traceback" not in r.stderr and not out.exists()

@@ -56,11 +56,13 @@ def run_to_dir(
     command: str | None = None,
     advance: Advance | None = None,
     checkpoint: Checkpoint | None = None,
+    threads: int = 1,
 ):
     """Run ``cm`` to the run directory ``out`` with per-shard checkpoints; a RunResult.
 
     With ``checkpoint`` (from ``Checkpoint.open``) the run continues: finished shards are
-    loaded, only the others are run.
+    loaded, only the others are run.  Without a client, each shard's units run on
+    ``threads`` threads (identical tables for any count).
     """
     from scslab import api
     from scslab.scenario.loader import scenario_hash
@@ -90,7 +92,7 @@ def run_to_dir(
     todo = [i for i in range(len(plan)) if i not in set(done)]
     on_unit = (lambda u, n: advance(n)) if (advance is not None and client is None) else None
     for i, part in iter_shards(cm, plan, todo, client=client, checkpoint_dir=checkpoint.folder,
-                               shared_disk=shared_disk, on_unit=on_unit):
+                               shared_disk=shared_disk, on_unit=on_unit, threads=threads):
         result = part if result is None else result.merge(part)
         if advance is not None and client is not None:
             advance(sizes[i])
@@ -118,7 +120,8 @@ def is_complete(run_dir: str | Path) -> bool:
 
 
 def resume_run(out: str | Path, *, client=None, shared_disk: bool = True,
-               advance_for: Callable[[CompiledModel, str], Advance] | None = None):
+               advance_for: Callable[[CompiledModel, str], Advance] | None = None,
+               threads: int = 1):
     """Finish the killed run at ``out`` from its checkpoint; a RunResult."""
     from scslab.engine.compile import compile_scenario
     from scslab.scenario.loader import scenario_hash
@@ -141,7 +144,7 @@ def resume_run(out: str | Path, *, client=None, shared_disk: bool = True,
                           "hash with this scslab; start the run again")
     advance = advance_for(cm, Path(out).name) if advance_for else None
     return run_to_dir(cm, out, client=client, shared_disk=shared_disk, advance=advance,
-                      checkpoint=ckpt, command=meta.get("command"))
+                      checkpoint=ckpt, command=meta.get("command"), threads=threads)
 
 
 def batch_plan(seed: int, replicates: int = 1, sweep: str | None = None) -> list[dict]:

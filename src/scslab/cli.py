@@ -110,6 +110,9 @@ def run_cmd(
         help="run on an embedded local Dask cluster of N worker processes", min=1)] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="run on an existing Dask cluster, e.g. tcp://host:8786")] = None,
+    threads: Annotated[int, typer.Option(
+        help="run units on N threads of this process (same tables; not with Dask)",
+        min=1)] = 1,
     replicates: Annotated[int, typer.Option(
         help="K runs with seeds seed..seed+K-1 in DIR/rep-000...", min=1)] = 1,
     sweep: Annotated[str | None, typer.Option(
@@ -144,6 +147,11 @@ def run_cmd(
 
     is_batch = (replicates > 1 or bool(sweep)) if resume is None else (
         resume / batch.BATCH).is_file()
+    if threads > 1 and (workers or scheduler or is_batch):
+        fail(ScslabError(
+            f"--threads {threads} runs units on threads of this process; it does not combine "
+            "with --workers or --scheduler (Dask runs shards in worker processes) or with "
+            "--replicates/--sweep. Use one or the other."))
     if resume is not None and not is_batch and batch.is_complete(resume) and not (
             batch.checkpoint_path(resume) / "checkpoint.json").exists():
         out.print(f"{resume}: the run is already complete; nothing to resume")
@@ -155,7 +163,7 @@ def run_cmd(
             cm = api.prepare(scenario, seed=seed, residents=residents, days=days, sets=set_,
                              trace=trace, scale=scale)
             target = out_dir or Path("runs") / cm.scenario.name
-            check_budget(cm, out=target, workers=workers or 1)
+            check_budget(cm, out=target, workers=workers or 1, threads=threads)
         with dask_client(workers, scheduler) as client, progress:
             if is_batch and resume is not None:
                 table_path, table = batch.run_batch("", resume, resume=True, client=client,
@@ -168,11 +176,11 @@ def run_cmd(
                     shared_disk=shared, command=command, advance_for=track)
             elif resume is not None:
                 rr = batch.resume_run(resume, client=client, shared_disk=shared,
-                                      advance_for=track)
+                                      advance_for=track, threads=threads)
             else:
                 rr = batch.run_to_dir(cm, target, shards=shards, client=client,
                                       shared_disk=shared, command=command,
-                                      advance=track(cm, cm.scenario.name))
+                                      advance=track(cm, cm.scenario.name), threads=threads)
     except ScslabError as e:
         fail(e)
     if is_batch:

@@ -8,7 +8,8 @@ docs/robustness.md):
 
 * units run one after another, so the event loop's working memory is that of the
   **largest unit**: per-resident state arrays, the event calendar (one live event per
-  act chain that fires within the run, per attempt chain and per active record) and the
+  act chain that fires within the run, per attempt chain and per active record, in blocks
+  of events, with one part-filled block per phase and day) and the
   unit's record table (8 bytes a column a record, up to twice while it grows and is
   returned), plus the previous unit's returned records;
 * expected records come from the act rates, the mean attribute multipliers, coverage and
@@ -31,10 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from scslab.engine.kernel import N_RCOLS, RECORD_DTYPE
+from scslab.engine.kernel import BLOCK, N_EVF, N_PHASES, N_RCOLS, RECORD_DTYPE
 from scslab.errors import ScslabError
 
 RECORD_BYTES = np.dtype(RECORD_DTYPE).itemsize * N_RCOLS  # one row of the record table
+EVENT_BYTES = 4 * N_EVF + 8  # one event: int32 fields and its rate (float64)
+BLOCK_BYTES = BLOCK * EVENT_BYTES + 4  # a block of events and its link
 OVERHEAD = 80 * 2**20  # compiled event loop and its caches, beyond the idle process
 WORKER_PROCESS = 250 * 2**20  # an extra worker process: interpreter, libraries, event loop
 TRACE_BYTES_PER_RECORD = RECORD_BYTES + 200  # kept record + the records table, sorted
@@ -89,9 +92,10 @@ def records_per_resident(cm) -> float:
 
 
 def estimate(cm, *, workers: int = 1, units: int | None = None,
-             residents: int | None = None) -> Estimate:
+             residents: int | None = None, threads: int = 1) -> Estimate:
     """Peak memory added by the run and the size of its run directory (bytes); ``units``
-    and ``residents`` ask what-if (same scenario, another population or unit count)."""
+    and ``residents`` ask what-if (same scenario, another population or unit count).
+    ``threads`` units run at once in each process, each with its own outputs."""
     a = cm.arrays
     D = int(cm.n_days)
     N = int(residents if residents is not None else cm.residents)
@@ -115,14 +119,17 @@ def estimate(cm, *, workers: int = 1, units: int | None = None,
         chains += min(1.0, float(np.asarray(a.false_pmax)[q]) * D)
     chains += K
     state = 240 + 16 * A + 8 * P + 9 * K + 24 * L + n_attr
-    per_unit = int(n * state + 16 * (n * chains + r_unit) + 2 * RECORD_BYTES * r_unit)
+    # events live in blocks; every (phase, day) bucket may hold one part-filled block
+    events = EVENT_BYTES * (n * chains + r_unit) + BLOCK_BYTES * N_PHASES * D
+    per_unit = int(n * state + events + 2 * RECORD_BYTES * r_unit)
     previous = RECORD_BYTES * r_unit if U > 1 else 0
-    outputs = 8 * D * (16 + 2 * A + 3 * K + 2 * L) * max(1, workers)
+    in_flight = max(1, workers) * max(1, threads)  # units held in memory at once
+    outputs = 8 * D * (16 + 2 * A + 3 * K + 2 * L) * in_flight
     fixed = OVERHEAD + outputs + (WORKER_PROCESS * workers if workers > 1 else 0)
     trace = bool(getattr(a, "trace", False))
     if trace:
         fixed += int(TRACE_BYTES_PER_RECORD * r_total + TRACE_BYTES_PER_RESIDENT * N)
-    memory = fixed + max(1, workers) * (per_unit + previous)
+    memory = fixed + in_flight * (per_unit + previous)
     disk = 2**20 + 8 * D * (16 + 2 * A + 3 * K + 2 * L) * 2
     if trace:
         disk += int(DISK_BYTES_PER_RECORD * r_total + DISK_BYTES_PER_RESIDENT * N)
@@ -165,13 +172,14 @@ def _gb(x: float) -> str:
 
 
 def check_budget(cm, *, out: str | Path | None = None, workers: int = 1,
-                 memory: int | None = None, disk: int | None = None) -> Estimate:
+                 memory: int | None = None, disk: int | None = None,
+                 threads: int = 1) -> Estimate:
     """Raise BudgetError if the run will not fit in memory or on disk at ``out``.
 
     ``memory``/``disk`` override what is available (for tests); both default to what
     the machine has now.
     """
-    est = estimate(cm, workers=workers)
+    est = estimate(cm, workers=workers, threads=threads)
     if os.environ.get("SCSLAB_BUDGET", "").lower() in ("off", "0", "no"):
         return est
     have = available_memory() if memory is None else memory
@@ -181,7 +189,7 @@ def check_budget(cm, *, out: str | Path | None = None, workers: int = 1,
         ways = []
 
         def fits(**what) -> bool:
-            return estimate(cm, workers=workers, **what).memory <= room
+            return estimate(cm, workers=workers, threads=threads, **what).memory <= room
 
         max_units = min(1_000_000, cm.residents)
         if fits(units=max_units):

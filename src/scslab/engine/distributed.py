@@ -33,7 +33,7 @@ from pathlib import Path
 
 from scslab.engine.compile import CompiledModel
 from scslab.engine.kernel import UnitOutputs
-from scslab.engine.runner import ShardResult, run_units, shard_units
+from scslab.engine.runner import ShardResult, run_units, run_units_threaded, shard_units
 from scslab.errors import ScslabError
 
 RETRIES = 3
@@ -153,13 +153,15 @@ def iter_shards(
     checkpoint_dir: str | Path | None = None,
     shared_disk: bool = True,
     on_unit: Callable[[int, int], None] | None = None,
+    threads: int = 1,
 ) -> Iterator[tuple[int, ShardResult]]:
     """Run the shards ``todo`` (indexes into ``plan``); yield ``(index, result)`` as each
-    finishes, in completion order.  Each is checkpointed before it is yielded."""
+    finishes, in completion order.  Each is checkpointed before it is yielded.  Without a
+    client, a shard's units run on ``threads`` threads of this process."""
     ckpt = str(Path(checkpoint_dir).absolute()) if checkpoint_dir is not None else None
     if client is None:
         for i in todo:
-            result = run_units(cm, plan[i], on_unit=on_unit)
+            result = run_units_threaded(cm, plan[i], workers=threads, on_unit=on_unit)
             if ckpt is not None:
                 from scslab.outputs.checkpoint import save_shard
 
