@@ -72,16 +72,18 @@ def test_rerun_replaces_a_run_but_never_a_foreign_directory(tmp_path):
 
 def test_threads_give_the_tables_of_one_thread(tmp_path):
     runs = {}
-    for threads in ("1", "2"):
-        out = tmp_path / f"t{threads}"
-        r = scslab("run", "tiny", "--residents", "4000", "--days", "90", "--threads", threads,
+    # one shard: its units run on the threads; four shards: the shards do
+    for name, args in {"one": ["--threads", "1"], "units": ["--threads", "2"],
+                       "shards": ["--threads", "2", "--shards", "4"]}.items():
+        out = tmp_path / name
+        r = scslab("run", "tiny", "--residents", "4000", "--days", "90", *args,
                    "--out", str(out), "-q")
         assert r.returncode == 0, r.stderr
-        runs[threads] = out
+        runs[name] = out
     for table in ("timeseries", "groups", "scores"):
-        a = pd.read_parquet(runs["1"] / f"{table}.parquet")
-        b = pd.read_parquet(runs["2"] / f"{table}.parquet")
-        assert a.equals(b), table
+        a = pd.read_parquet(runs["one"] / f"{table}.parquet")
+        for other in ("units", "shards"):
+            assert a.equals(pd.read_parquet(runs[other] / f"{table}.parquet")), (table, other)
 
 
 def test_threads_with_dask_workers_is_refused_before_any_work(tmp_path):

@@ -25,9 +25,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import as_completed as futures_completed
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -144,6 +147,33 @@ def worker_memory(client) -> int | None:
     return min(limits) if limits and min(limits) > 0 else None
 
 
+def _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads):
+    """iter_shards without Dask: shards one after another, or on a pool of threads."""
+    from scslab.outputs.checkpoint import save_shard
+
+    def one(i: int, unit_threads: int) -> tuple[int, ShardResult]:
+        result = run_units_threaded(cm, plan[i], workers=unit_threads, on_unit=report)
+        if ckpt is not None:
+            save_shard(ckpt, i, result)
+        return i, result
+
+    report = on_unit
+    if threads <= 1 or len(todo) < threads:
+        for i in todo:
+            yield one(i, threads)
+        return
+    if on_unit is not None:
+        lock = threading.Lock()
+
+        def report(u: int, n: int) -> None:
+            with lock:
+                on_unit(u, n)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in futures_completed([pool.submit(one, i, 1) for i in todo]):
+            yield future.result()
+
+
 def iter_shards(
     cm: CompiledModel,
     plan: list[list[int]],
@@ -157,16 +187,11 @@ def iter_shards(
 ) -> Iterator[tuple[int, ShardResult]]:
     """Run the shards ``todo`` (indexes into ``plan``); yield ``(index, result)`` as each
     finishes, in completion order.  Each is checkpointed before it is yielded.  Without a
-    client, a shard's units run on ``threads`` threads of this process."""
+    client, shards run on ``threads`` threads of this process (or, when there are fewer
+    shards than threads, each shard's units do)."""
     ckpt = str(Path(checkpoint_dir).absolute()) if checkpoint_dir is not None else None
     if client is None:
-        for i in todo:
-            result = run_units_threaded(cm, plan[i], workers=threads, on_unit=on_unit)
-            if ckpt is not None:
-                from scslab.outputs.checkpoint import save_shard
-
-                save_shard(ckpt, i, result)
-            yield i, result
+        yield from _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads)
         return
     from distributed import as_completed
 
