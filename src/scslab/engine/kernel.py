@@ -551,8 +551,8 @@ def _run_days(m, out, S, st, top, evb, evp, blk, rec, dirty_list, log, n, nf, gi
                                         PROV_FALSE, t, c, q, m, out, records_i, n)
                     r = n_rec - 1
                     if rec[r, R_DAY_ON] < D:
-                        n_blk, free_blk = _push(evb, evp, blk, top, n_blk, free_blk, PH_REC, rec[r,
-                                                R_DAY_ON], EV_REC_ON, e, r, 0, 0, 0.0)
+                        n_blk, free_blk = _push(evb, evp, blk, top, n_blk, free_blk, PH_REC,
+                                                rec[r, R_DAY_ON], EV_REC_ON, e, r, 0, 0, 0.0)
 
             ph = 1
         if ph == 1:
