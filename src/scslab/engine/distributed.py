@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -36,7 +35,13 @@ from pathlib import Path
 
 from scslab.engine.compile import CompiledModel
 from scslab.engine.kernel import UnitOutputs
-from scslab.engine.runner import ShardResult, run_units, run_units_threaded, shard_units
+from scslab.engine.runner import (
+    ShardResult,
+    run_units,
+    run_units_threaded,
+    serialized,
+    shard_units,
+)
 from scslab.errors import ScslabError
 
 RETRIES = 3
@@ -151,26 +156,19 @@ def _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads):
     """iter_shards without Dask: shards one after another, or on a pool of threads."""
     from scslab.outputs.checkpoint import save_shard
 
-    def one(i: int, unit_threads: int) -> tuple[int, ShardResult]:
+    def one(i: int, unit_threads: int, report) -> tuple[int, ShardResult]:
         result = run_units_threaded(cm, plan[i], workers=unit_threads, on_unit=report)
         if ckpt is not None:
             save_shard(ckpt, i, result)
         return i, result
 
-    report = on_unit
     if threads <= 1 or len(todo) < threads:
         for i in todo:
-            yield one(i, threads)
+            yield one(i, threads, on_unit)
         return
-    if on_unit is not None:
-        lock = threading.Lock()
-
-        def report(u: int, n: int) -> None:
-            with lock:
-                on_unit(u, n)
-
+    report = serialized(on_unit)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for future in futures_completed([pool.submit(one, i, 1) for i in todo]):
+        for future in futures_completed([pool.submit(one, i, 1, report) for i in todo]):
             yield future.result()
 
 

@@ -113,6 +113,7 @@ UnitState = namedtuple("UnitState", [
  ST_RECACT, ST_NEW, ST_OFF) = range(13)
 N_ST = 13
 NEED_ROOM = 1
+ROOM_DIRTY = 64  # dirty-list entries one evaluation may add (households have at most 50)
 
 UnitOutputs = namedtuple(
     "UnitOutputs",
@@ -388,6 +389,17 @@ def _record_listing(rec, head_r, e, j, t, m):
     return best_all, best_true
 
 
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def _short_of_room(blk, n_blk, rec, n_rec, dirty_list, n_dirty, log, n_log, room_q, room_r,
+                   room_log):
+    """Whether a table may not hold what one step of the day loop can add: event blocks
+    (one push each), records (one act's), dirty-list entries (one evaluation's re-marks)
+    and trace rows (one evaluation's list changes).  simulate_unit grows exactly the
+    tables short here, so the same test guards every step."""
+    return (blk.size - n_blk < room_q or rec.shape[0] - n_rec < room_r
+            or dirty_list.size - n_dirty < ROOM_DIRTY or log.shape[0] - n_log < room_log)
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _save_state(st, t, ph, d, n_dirty, n_blk, free_blk, n_rec, n_log, n_listed, n_wrong,
                 records_active, new_today, off_today):
@@ -479,7 +491,8 @@ def _run_days(m, out, S, st, top, evb, evp, blk, rec, dirty_list, log, n, nf, gi
             while top[PH_ACT, t, 0] >= 0:  # last in, first out: same-day pushes are seen too
                 # before each step: room for what it may add, or stop; the caller grows
                 # the tables and the loop resumes at this step
-                if blk.size - n_blk < room_q or rec.shape[0] - n_rec < room_r:
+                if _short_of_room(blk, n_blk, rec, n_rec, dirty_list, n_dirty, log, n_log,
+                                  room_q, room_r, L):
                     _save_state(st, t, ph, d, n_dirty, n_blk, free_blk, n_rec, n_log, n_listed,
                                 n_wrong, records_active, new_today, off_today)
                     return NEED_ROOM
@@ -558,7 +571,8 @@ def _run_days(m, out, S, st, top, evb, evp, blk, rec, dirty_list, log, n, nf, gi
         if ph == 1:
             # ---- phase 1: records turn on/off; remedies; wake-ups
             while top[PH_REC, t, 0] >= 0:  # last in, first out: same-day pushes are seen too
-                if blk.size - n_blk < room_q:
+                if _short_of_room(blk, n_blk, rec, n_rec, dirty_list, n_dirty, log, n_log,
+                                  room_q, room_r, L):
                     _save_state(st, t, ph, d, n_dirty, n_blk, free_blk, n_rec, n_log, n_listed,
                                 n_wrong, records_active, new_today, off_today)
                     return NEED_ROOM
@@ -680,8 +694,8 @@ def _run_days(m, out, S, st, top, evb, evp, blk, rec, dirty_list, log, n, nf, gi
             ph = 3
         if ph == 3:
             while d < n_dirty:  # evaluation may mark linked entities (reps, households)
-                if (blk.size - n_blk < room_q or dirty_list.size - n_dirty < 64
-                    or log.shape[0] - n_log < L):
+                if _short_of_room(blk, n_blk, rec, n_rec, dirty_list, n_dirty, log, n_log,
+                                  room_q, room_r, L):
                     _save_state(st, t, ph, d, n_dirty, n_blk, free_blk, n_rec, n_log, n_listed,
                                 n_wrong, records_active, new_today, off_today)
                     return NEED_ROOM
@@ -836,7 +850,8 @@ def _run_days(m, out, S, st, top, evb, evp, blk, rec, dirty_list, log, n, nf, gi
         if ph == 4:
             # ---- phase 2: attempts at actions a list restricts or fast-tracks
             while top[PH_ATT, t, 0] >= 0:  # last in, first out: same-day pushes are seen too
-                if blk.size - n_blk < room_q:
+                if _short_of_room(blk, n_blk, rec, n_rec, dirty_list, n_dirty, log, n_log,
+                                  room_q, room_r, L):
                     _save_state(st, t, ph, d, n_dirty, n_blk, free_blk, n_rec, n_log, n_listed,
                                 n_wrong, records_active, new_today, off_today)
                     return NEED_ROOM
@@ -991,7 +1006,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
                  else np.zeros((0, 0), np.int32))
     chain_active = np.zeros((K, n), dtype=np.bool_)
     dirty = np.zeros(E, dtype=np.bool_)
-    dirty_list = np.empty(E + 64, dtype=np.int64)
+    dirty_list = np.empty(E + ROOM_DIRTY, dtype=np.int64)
     shock_until = np.zeros(n, dtype=np.int32)
     shock_flag = np.zeros(n, dtype=np.bool_)
     # per-resident summaries
@@ -1081,7 +1096,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
             evb, evp, blk = _grown_queue(evb, evp, blk)
         if rec.shape[0] - st[ST_NREC] < room_r:
             rec = _grown(rec)
-        if dirty_list.size - st[ST_NDIRTY] < 64:
+        if dirty_list.size - st[ST_NDIRTY] < ROOM_DIRTY:
             dirty_list = _grown(dirty_list)
         if log.shape[0] - st[ST_NLOG] < L:
             log = _grown(log)

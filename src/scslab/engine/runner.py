@@ -93,6 +93,20 @@ def run_units(
     return result
 
 
+def serialized(on_unit: Callable[[int, int], None] | None):
+    """``on_unit`` behind a lock, for progress reports from several threads (None stays
+    None)."""
+    if on_unit is None:
+        return None
+    lock = threading.Lock()
+
+    def report(u: int, n: int) -> None:
+        with lock:
+            on_unit(u, n)
+
+    return report
+
+
 def run_units_threaded(
     cm: CompiledModel,
     units: Iterable[int],
@@ -112,14 +126,7 @@ def run_units_threaded(
     parts = [p for p in shard_units(len(units), workers) if p]
     if len(parts) <= 1:
         return run_units(cm, units, on_unit=on_unit)
-    report = None
-    if on_unit is not None:
-        lock = threading.Lock()
-
-        def report(u: int, n: int) -> None:
-            with lock:
-                on_unit(u, n)
-
+    report = serialized(on_unit)
     with ThreadPoolExecutor(max_workers=len(parts)) as pool:
         futures = [pool.submit(run_units, cm, [units[i] for i in p], on_unit=report)
                    for p in parts]
