@@ -89,14 +89,14 @@ def analytic(days: int) -> dict:
 
 
 # ---------------------------------------------------------------- runs
-def scslab_run(residents: int, days: int, seed: int, units: int, workers: int) -> dict:
+def scslab_run(residents: int, days: int, seed: int, units: int, threads: int) -> dict:
     """One end-to-end scslab run (prepare, simulate, assemble) and its summary outputs."""
     c0 = time.process_time()
     t0 = time.perf_counter()
     cm = api.prepare("minimal", residents=residents, days=days, seed=seed,
                      sets=[f"population.units={units}"])
     t1 = time.perf_counter()
-    res = api.simulate(cm, workers=workers)  # threads over units when workers > 1
+    res = api.simulate(cm, threads=threads)
     t2 = time.perf_counter()
     rr = api.assemble(cm, res, seconds=t2 - t1, shards=1, command="bench/minimal_vs_mesa.py")
     t3 = time.perf_counter()
@@ -104,7 +104,7 @@ def scslab_run(residents: int, days: int, seed: int, units: int, workers: int) -
     flights = [c for c in ts.columns if c.startswith("blocked_") and "wrongful" not in c]
     return {
         "residents": residents, "days": days, "seed": seed, "units": units,
-        "workers": workers,
+        "threads": threads,
         "mean_listed_last100": float(ts["listed"].iloc[-100:].mean()),
         "blocked_flights": int(ts[flights].to_numpy().sum()),
         "wrongful_share": float(ts["listed_wrongful"].sum() / max(ts["listed"].sum(), 1)),
@@ -148,7 +148,7 @@ def main() -> int:
     ap.add_argument("--big", type=int, default=1_000_000, help="scslab's large size (0: skip)")
     ap.add_argument("--unit-size", type=int, default=1_000,
                     help="residents per unit at the big size (cache-sized units)")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="write all numbers here")
     args = ap.parse_args()
@@ -178,8 +178,8 @@ def main() -> int:
     # --- scslab at the big size, serial and on threads
     big: dict[int, list[dict]] = {}
     if args.big:
-        units = max(args.workers, args.big // args.unit_size)
-        for w in sorted({1, args.workers}):
+        units = max(args.threads, args.big // args.unit_size)
+        for w in sorted({1, args.threads}):
             big[w] = [scslab_run(args.big, D, 2000 + r, units, w) for r in range(args.repeats)]
 
     # ------------------------------------------------------------ speed table

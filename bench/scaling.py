@@ -1,7 +1,7 @@
 """Scaling table: time, peak memory and events for residents x years.
 
 Each cell runs in its own subprocess, so its peak RSS (``resource.getrusage``) is its own:
-``prepare`` + simulate (units streamed one after another, or on ``--workers`` threads) +
+``prepare`` + simulate (units streamed one after another, or on ``--threads`` threads) +
 ``assemble``; with ``--write`` also the run directory (parquet) in a temporary folder.
 Units hold ``--unit-size`` residents (cache-sized; the minimal model has no interaction
 between residents, so its outputs do not depend on the unit size); ``--unit-size 0`` keeps
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 
-def run_cell(scenario: str, residents: int, days: int | None, unit_size: int, workers: int,
+def run_cell(scenario: str, residents: int, days: int | None, unit_size: int, threads: int,
              write: bool) -> dict:
     """One cell in this process (called in the subprocess)."""
     from scslab import api
@@ -52,7 +52,7 @@ def run_cell(scenario: str, residents: int, days: int | None, unit_size: int, wo
         full = api.prepare(scenario, trace=False).residents
         cm = api.prepare(scenario, days=days, trace=False, scale=residents / full)
     t1 = time.perf_counter()
-    res = api.simulate(cm, workers=workers)  # threads over units when workers > 1
+    res = api.simulate(cm, threads=threads)
     t2 = time.perf_counter()
     rr = api.assemble(cm, res, seconds=t2 - t1, shards=1, command="bench/scaling.py")
     t3 = time.perf_counter()
@@ -74,7 +74,7 @@ def run_cell(scenario: str, residents: int, days: int | None, unit_size: int, wo
         + events["attempts"]
     return {
         "scenario": scenario, "residents": cm.residents, "days": cm.n_days, "units": cm.units,
-        "workers": workers, "seconds": t4 - t0, "cpu_seconds": time.process_time() - c0,
+        "threads": threads, "seconds": t4 - t0, "cpu_seconds": time.process_time() - c0,
         "prepare": t1 - t0, "simulate": t2 - t1,
         "assemble": t3 - t2, "write": t4 - t3,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -92,7 +92,7 @@ def main() -> int:
     ap.add_argument("--residents", nargs="+", type=float, default=[1e5, 1e6, 1e7])
     ap.add_argument("--years", nargs="+", type=float, default=[1, 2, 5, 10])
     ap.add_argument("--unit-size", type=int, default=1_000)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--write", action="store_true", help="also write the run directory")
     ap.add_argument("--budget", type=float, default=600,
                     help="skip cells predicted (from the cost per resident-day so far) "
@@ -103,11 +103,11 @@ def main() -> int:
     if args.cell:
         scen, n, d = args.cell
         print(json.dumps(run_cell(scen, int(float(n)), int(float(d)) or None,
-                                  args.unit_size, args.workers, args.write)))
+                                  args.unit_size, args.threads, args.write)))
         return 0
 
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')} nproc={os.cpu_count()} "
-          f"scenario={args.scenario} unit_size={args.unit_size} workers={args.workers}")
+          f"scenario={args.scenario} unit_size={args.unit_size} threads={args.threads}")
     hdr = (f"{'residents':>12s} {'years':>5s} {'seconds':>8s} {'simulate':>8s} {'cpu s':>8s} "
            f"{'peak MB':>8s} {'events':>12s} {'ns/event':>8s} {'res-days/s':>10s} "
            f"{'load':>5s}")
@@ -121,7 +121,7 @@ def main() -> int:
                       f"> budget {args.budget:.0f} s", flush=True)
                 continue
             cmd = [sys.executable, __file__, "--cell", args.scenario, str(n), str(days),
-                   "--unit-size", str(args.unit_size), "--workers", str(args.workers)]
+                   "--unit-size", str(args.unit_size), "--threads", str(args.threads)]
             if args.write:
                 cmd.append("--write")
             proc = subprocess.run(cmd, capture_output=True, text=True)

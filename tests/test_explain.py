@@ -5,7 +5,7 @@ import pytest
 
 import scslab
 from scslab.errors import RunDirError
-from scslab.explain import explain_resident
+from scslab.report.explain import explain_resident
 from tests.conftest import make
 
 

@@ -7,8 +7,10 @@ import yaml
 from typer.testing import CliRunner
 
 import scslab
-from scslab.calibrate import CalibrationError, Target, calibrate, load_targets, model_value
 from scslab.cli import app
+from scslab.experiments.calibrate import calibrate
+from scslab.experiments.targets import Target, TargetsError, load_targets, model_value
+from scslab.run.options import RunOptions
 from scslab.scenario.loader import load_scenario
 
 RES = 20_000
@@ -32,7 +34,7 @@ def self_targets(tmp_path, sets=None):
 def test_recovers_the_negative_act_rate_from_the_mean_list_size(tmp_path):
     path, _ = self_targets(tmp_path)
     _, targets = load_targets(path)
-    res = calibrate("minimal", targets[:1], [RATE], start=[0.0015], residents=RES)
+    res = calibrate("minimal", targets[:1], [RATE], RunOptions(residents=RES), start=[0.0015])
     # truth 0.001; started 50% away; same seed, so the objective is zero at the truth
     assert res.fitted[RATE] == pytest.approx(0.001, rel=0.01)
     assert abs(res.table["relative_error"].iloc[0]) < 0.005
@@ -41,7 +43,8 @@ def test_recovers_the_negative_act_rate_from_the_mean_list_size(tmp_path):
 
 def test_recovers_two_parameters_from_two_targets(tmp_path):
     path, _ = self_targets(tmp_path)
-    res = calibrate("minimal", path, [RATE, FALSE], start=[0.0013, 0.03], residents=RES)
+    res = calibrate("minimal", path, [RATE, FALSE], RunOptions(residents=RES),
+                    start=[0.0013, 0.03])
     assert res.fitted[RATE] == pytest.approx(0.001, rel=0.01)
     assert res.fitted[FALSE] == pytest.approx(0.01825, rel=0.05)
     assert res.table["relative_error"].abs().max() < 0.02
@@ -77,14 +80,14 @@ def test_model_values_at_dates_cumulative_and_scaled():
     assert model_value(rr, t2) == ts["listed"].iloc[9]
     t3 = Target(name="z", measure="blocked.flight", value=1.0)
     assert model_value(rr, t3) == rr.summary["blocked"]["flight"]
-    with pytest.raises(CalibrationError, match="unknown measure"):
+    with pytest.raises(TargetsError, match="unknown measure"):
         model_value(rr, Target(name="w", measure="happiness", value=1.0))
 
 
 def test_shipped_targets_load_and_errors_are_clear(tmp_path):
     _, targets = load_targets("documented-china")
     assert len(targets) >= 9 and all(t.source for t in targets)
-    with pytest.raises(CalibrationError, match="no such targets file"):
+    with pytest.raises(TargetsError, match="no such targets file"):
         load_targets("nowhere")
     res = CliRunner().invoke(app, ["calibrate", "minimal", "--targets", "documented-china",
                                    "--params", "acts.nothing.rate.per_day"])

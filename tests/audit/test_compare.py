@@ -10,9 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 import scslab
+from scslab.api import compare
 from scslab.cli import app
-from scslab.compare import CompareError, build_specs, compare
-from scslab.twin import behaviour, system_off
+from scslab.experiments.compare import CompareError, build_specs
+from scslab.experiments.twin import behaviour
+from scslab.run.options import RunOptions
+from scslab.scenario.twin import system_off
 
 SMALL = {"residents": 3000, "days": 400}
 # A list nobody can reach in 400 days (16 live negative records at once) and a sanction on
@@ -112,9 +115,9 @@ def test_twin_measures_deterrence_and_chilling_only_through_feedback():
     assert all(d.shares_from is None for d in off.departments.values())
     no_loops = ["feedback.deterrence.enabled=false", "feedback.chilling.enabled=false",
                 "feedback.economic.enabled=false"]
-    flat = behaviour("tiny", residents=2000, days=365, sets=no_loops)
+    flat = behaviour("tiny", RunOptions(residents=2000, days=365, sets=no_loops))
     assert (flat["change"] == 0).all()
-    loops = behaviour("tiny", residents=2000, days=365).set_index("act")
+    loops = behaviour("tiny", RunOptions(residents=2000, days=365)).set_index("act")
     # with the loops on, the system lowers speech (chilling) and negative acts (deterrence)
     assert loops.loc["flagged_post", "kind"] == "speech"
     assert loops.loc["flagged_post", "change"] < 0

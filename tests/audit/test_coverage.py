@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from scipy import stats
 
-from scslab.compare import Spec, run_specs
+from scslab.experiments.compare import Spec, run_specs
 from scslab.metrics.frame import GroupMetricFrame
+from scslab.run.options import RunOptions
 from tests.conftest import make
 
 P, D, N = 0.03, 10, 200
@@ -35,7 +36,8 @@ def test_t_intervals_cover_at_about_the_nominal_rate():
     covered = total = 0
     for e in range(EXPERIMENTS):
         # disjoint seeds per experiment: 1000 + 5e ... 1000 + 5e + 4
-        runs = run_specs([Spec("m", s)], replicates=REPLICATES, seed=1000 + REPLICATES * e)
+        runs = run_specs([Spec("m", s)], RunOptions(seed=1000 + REPLICATES * e),
+                         replicates=REPLICATES)
         mf = GroupMetricFrame(groups=[rr.groups for rr in runs["m"]],
                               sensitive_features="group", metrics=["listing_rate"])
         iv = mf.intervals("by_group", level=LEVEL)  # one interval per group
@@ -50,7 +52,7 @@ def test_t_intervals_cover_at_about_the_nominal_rate():
 
 
 def test_the_listing_probability_is_the_analytic_one():
-    runs = run_specs([Spec("m", scenario())], replicates=1, seed=5, residents=20000)
+    runs = run_specs([Spec("m", scenario())], RunOptions(seed=5, residents=20000), replicates=1)
     rate = GroupMetricFrame(groups=runs["m"][0].groups, sensitive_features="group").overall[
         "listing_rate"]
     se = (TRUE * (1 - TRUE) / 20000) ** 0.5

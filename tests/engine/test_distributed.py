@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 
 import scslab
-from scslab import api, batch
-from scslab.engine import distributed as dist
+from scslab import api
 from scslab.engine.kernel import UnitOutputs
 from scslab.engine.runner import shard_units
+from scslab.outputs.checkpoint import checkpoint_path
+from scslab.run import distributed as dist
 
 TINY = dict(days=200, sets=["population.units=8"])
 
@@ -121,4 +122,4 @@ def test_cli_with_a_local_dask_cluster_matches_the_default_path(tmp_path):
     a, b = scslab.load_run(plain), scslab.load_run(dask)
     assert b.manifest["shards"] == 6  # the default with 2 workers, capped by 6 units
     assert_same_tables(a, b)
-    assert not batch.checkpoint_path(dask).exists()  # the checkpoint went with success
+    assert not checkpoint_path(dask).exists()  # the checkpoint went with success

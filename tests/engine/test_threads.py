@@ -27,9 +27,9 @@ def test_threaded_units_equal_serial(scenario, workers):
             assert np.array_equal(np.asarray(ta[key]), np.asarray(tb[key])), key
 
 
-def test_run_with_workers_gives_identical_tables():
-    a = api.run("tiny", residents=2000, days=120, workers=1)
-    b = api.run("tiny", residents=2000, days=120, workers=2)
+def test_run_with_threads_gives_identical_tables():
+    a = api.run("tiny", residents=2000, days=120, threads=1)
+    b = api.run("tiny", residents=2000, days=120, threads=2)
     for name, ta in a.tables().items():
         assert ta.equals(b.tables()[name]), name
     assert {k: v for k, v in a.summary.items() if "second" not in k} == \

@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 
 import scslab
-from scslab import api, batch
+from scslab import api
 from scslab.engine.kernel import UnitOutputs
 from scslab.engine.runner import run_units
 from scslab.outputs.checkpoint import Checkpoint, checkpoint_path, load_shard, save_shard
+from scslab.run import batch
+from scslab.run.options import RunOptions
 
 
 def assert_same_tables(a, b):
@@ -149,7 +151,7 @@ def test_replicates_sweeps_and_batch_resume(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(out / "replicates.parquet"), again)
 
     sweep = tmp_path / "sweep"
-    path, t = batch.run_batch("tiny", sweep, days=30,
+    path, t = batch.run_batch("tiny", sweep, RunOptions(days=30),
                               sweep="policy.lists.blacklist.below=900,990")
     assert path == sweep / "sweep.parquet" and t["value"].tolist() == ["900", "990"]
     strict = scslab.load_run(sweep / "policy.lists.blacklist.below=990")

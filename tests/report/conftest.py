@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import scslab
-from scslab.report import write_report
+from scslab.report.html import write_report
 
 BROWSERS = ("chromium", "chromium-browser")
 RESIDENTS = 3000

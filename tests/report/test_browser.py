@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import scslab
-from scslab.report import write_report
 from scslab.report.charts import CHARTS
+from scslab.report.html import write_report
 from scslab.scenario.loader import load_scenario, scenario_data
 from scslab.scenario.schema import Scenario
 

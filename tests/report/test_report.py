@@ -12,8 +12,9 @@ import altair as alt
 import pandas as pd
 
 import scslab
-from scslab.report import build_report, charts, resident
+from scslab.report import charts, resident
 from scslab.report.data import RunView
+from scslab.report.html import build_report
 
 URL_ATTRS = {"src", "href", "action", "formaction", "srcset", "poster", "data", "background",
              "xlink:href", "ping", "manifest", "codebase", "cite", "longdesc", "usemap"}
@@ -183,8 +184,9 @@ def test_cli_run_points_to_report_and_report_writes_the_file(tmp_path):
 
 
 def test_twin_chart_matches_an_independent_system_off_run(two_runs):
+    from scslab.experiments.twin import behaviour_table
     from scslab.report.html import add_twin
-    from scslab.twin import behaviour_table, system_off
+    from scslab.scenario.twin import system_off
 
     view = RunView.from_dir(two_runs[0])
     assert charts.behaviour_vs_twin([view]) is None  # no twin, no chart

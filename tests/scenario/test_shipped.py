@@ -6,7 +6,7 @@ import copy
 import yaml
 
 import scslab
-from scslab.metrics.targets import check_targets
+from scslab.experiments.targets import check_targets
 from scslab.scenario.loader import SHIPPED_DIR, shipped_scenarios
 
 EXPECTED = {"tiny", "minimal", "described-beijing", "documented-china", "rongcheng",

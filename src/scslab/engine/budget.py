@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 from scslab.engine.kernel import BLOCK, N_EVF, N_PHASES, N_RCOLS, RECORD_DTYPE
 from scslab.errors import ScslabError
@@ -139,8 +140,6 @@ def estimate(cm, *, workers: int = 1, units: int | None = None,
 
 def available_memory() -> int:
     """Bytes this process can still use: free RAM, or the cgroup's limit if lower."""
-    import psutil
-
     avail = int(psutil.virtual_memory().available)
     for limit_f, usage_f in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
                              ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
@@ -212,10 +211,8 @@ def check_budget(cm, *, out: str | Path | None = None, workers: int = 1,
             else:
                 hi = mid - 1
         if fits(residents=lo):
-            hint = f"a smaller population, e.g. --residents {lo:,}"
-            if _cli_has_scale():
-                hint += f" (or --scale {max(lo / cm.residents, 1e-6):.3g})"
-            ways.append(hint)
+            ways.append(f"a smaller population, e.g. --residents {lo:,} "
+                        f"(or --scale {max(lo / cm.residents, 1e-6):.3g})")
         if not ways:
             ways.append("a machine with more memory")
         raise BudgetError(
@@ -249,13 +246,3 @@ def _smallest(ok, lo: int, hi: int) -> int:
             lo = mid + 1
     return hi
 
-
-def _cli_has_scale() -> bool:
-    try:
-        import inspect
-
-        from scslab import cli
-
-        return "scale" in inspect.signature(cli.run_cmd).parameters
-    except Exception:  # noqa: BLE001 - only decides the wording of a hint
-        return False

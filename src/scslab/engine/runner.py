@@ -6,6 +6,8 @@ stream), so any partition of units into shards gives identical sums.
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -91,6 +93,22 @@ def run_units(
         if on_unit is not None:
             on_unit(u, n)
     return result
+
+
+def default_threads() -> int:
+    """The cores this process may use: its CPU affinity, capped by a cgroup CPU quota
+    (containers), at least 1.  Results are the same for any number of threads."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.floor(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
 
 
 def serialized(on_unit: Callable[[int, int], None] | None):

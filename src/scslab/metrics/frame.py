@@ -437,7 +437,7 @@ def summarise(x: np.ndarray, *, level: float = 0.9, interval: str = "t"
         a = (1 - level) / 2
         lo, hi = np.quantile(x, [a, 1 - a])
         return (mean, float(lo), float(hi), k)
-    from scipy import stats
+    from scipy import stats  # scipy.stats takes ~0.5 s to import; only intervals need it
 
     sd = float(x.std(ddof=1))
     half = float(stats.t.ppf((1 + level) / 2, k - 1)) * sd / math.sqrt(k)

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from scslab.engine.runner import ShardResult
 from scslab.errors import RunDirError
-from scslab.outputs.rundir import fsync_path
+from scslab.files import atomic_write_bytes, remove_temporaries
 
 CHECKPOINT = "checkpoint.json"
 CHECKPOINT_FORMAT = 1
@@ -37,21 +38,6 @@ def checkpoint_path(run_dir: str | Path) -> Path:
     """The checkpoint folder of a run written to ``run_dir``: ``.NAME.partial`` beside it."""
     run_dir = Path(run_dir).absolute()
     return run_dir.parent / f".{run_dir.name}.partial"
-
-
-def atomic_write_bytes(path: Path, write) -> None:
-    """Call ``write(fileobj)`` on a temporary file, then rename it to ``path``."""
-    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_path(path.parent)
 
 
 def shard_file(folder: str | Path, index: int) -> Path:
@@ -74,8 +60,6 @@ def save_shard(folder: str | Path, index: int, result) -> Path:
 
 def load_shard(path: str | Path, outputs_type):
     """Read a shard file back into a ``ShardResult`` with ``outputs_type`` (UnitOutputs)."""
-    from scslab.engine.runner import ShardResult
-
     with np.load(path, allow_pickle=False) as z:
         names = set(z.files)
         missing = [f for f in outputs_type._fields if f"out.{f}" not in names]
@@ -150,8 +134,7 @@ class Checkpoint:
         return out
 
     def clean_temporaries(self) -> None:
-        for p in self.folder.glob("*.tmp-*"):
-            p.unlink(missing_ok=True)
+        remove_temporaries(self.folder)
 
     def save(self, index: int, result) -> None:
         save_shard(self.folder, index, result)

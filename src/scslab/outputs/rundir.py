@@ -10,33 +10,21 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+from pydantic import ValidationError
 
 from scslab.errors import RunDirError
+from scslab.files import fsync_path
+from scslab.scenario.schema import Scenario
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
 FORMAT_VERSION = 1
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file or directory to disk, best effort (some filesystems refuse)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_run(
@@ -148,10 +136,6 @@ def read_summary(path: str | Path) -> dict:
 def scenario_from_manifest(manifest: dict, path: str | Path):
     """The resolved Scenario a run was made from, or a RunDirError if this scslab cannot
     read it (a run from another version of the scenario format)."""
-    from pydantic import ValidationError
-
-    from scslab.scenario.schema import Scenario
-
     try:
         return Scenario.model_validate(manifest["scenario"])
     except (KeyError, TypeError, ValidationError) as e:

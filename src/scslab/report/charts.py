@@ -19,6 +19,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from scslab.experiments.twin import behaviour_table
 from scslab.report.data import RunView
 
 MAX_POINTS_PER_SERIES = 1500  # longer runs are thinned to every k-th day (last day kept)
@@ -392,7 +393,6 @@ def disparate_impact(runs: list[RunView]) -> alt.TopLevelMixin | None:
 def behaviour_vs_twin(runs: list[RunView]) -> alt.TopLevelMixin | None:
     """Acts with the system on against its system-off twin (same population and seed):
     fewer negative acts is deterrence, fewer speech acts is chilling."""
-    from scslab.twin import behaviour_table
 
     parts = []
     for r in runs:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from scslab.api import RunResult, load_run
 from scslab.outputs.rundir import read_table
+from scslab.run.result import RunResult, load_run
 
 
 @dataclass

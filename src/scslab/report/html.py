@@ -14,15 +14,20 @@ import datetime as dt
 import functools
 import html
 import json
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import yaml
 
-import scslab
+from scslab.files import atomic_write_text
 from scslab.report import charts, resident, words
-from scslab.report.data import RunView
+from scslab.report.data import RunView, unique_labels
+from scslab.run.options import RunOptions
+from scslab.run.pipeline import run
+from scslab.scenario.twin import system_off
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
        "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; connect-src 'none'")
@@ -49,7 +54,7 @@ def script_json(obj: Any) -> str:
 @functools.lru_cache(maxsize=1)
 def javascript_bundle() -> str:
     """Vega + Vega-Lite + vega-embed as one script, matching Altair's Vega-Lite version."""
-    import vl_convert as vlc
+    import vl_convert as vlc  # a 40 MB native library, loaded only to embed Vega
 
     want = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "v6.4.1" -> "6.4"
     have = vlc.get_vegalite_versions()
@@ -325,7 +330,7 @@ def build_report(runs: list[RunView], *, title: str | None = None) -> str:
         "<main>",
         f"<h1>{esc(title)}</h1>",
         f'<p class="lede">{len(runs)} run{"s" if len(runs) > 1 else ""} of scslab '
-        f"{esc(scslab.__version__)}, report made {esc(created)}.</p>",
+        f"{esc(_scslab_version())}, report made {esc(created)}.</p>",
         '<p class="banner">Every resident in these runs is synthetic: simulated people in a '
         "simulated city. Nothing here describes a real person.</p>",
         "<nav>" + "".join(f'<a href="#{esc(a)}">{esc(b)}</a>' for a, b in nav) + "</nav>",
@@ -359,13 +364,10 @@ def build_report(runs: list[RunView], *, title: str | None = None) -> str:
 def add_twin(view: RunView) -> None:
     """Run the system-off twin of ``view`` (same population, seed and period, no system)
     and keep it in ``view.cache["twin"]`` for the builders that compare against it."""
-    from scslab.api import run
-    from scslab.twin import system_off
-
     m = view.manifest
-    view.cache["twin"] = run(system_off(view.scenario), seed=m.get("seed"),
-                             residents=m.get("residents"), days=m.get("days"), trace=False,
-                             command="(system-off twin, made by scslab report --twin)")
+    view.cache["twin"] = run(system_off(view.scenario), RunOptions(
+        seed=m.get("seed"), residents=m.get("residents"), days=m.get("days"), trace=False),
+        command="(system-off twin, made by scslab report --twin)")
 
 
 def write_report(run_dirs: list, out, *, title: str | None = None, twin: bool = False):
@@ -374,10 +376,6 @@ def write_report(run_dirs: list, out, *, title: str | None = None, twin: bool = 
     With ``twin`` each run's system-off twin is simulated first (as long as the run took)
     to show deterrence and chilling.
     """
-    from pathlib import Path
-
-    from scslab.report.data import unique_labels
-
     paths = [Path(p) for p in run_dirs]
     names = unique_labels([p.resolve().name for p in paths])
     runs = [RunView.from_dir(p, n) for p, n in zip(paths, names, strict=True)]
@@ -386,7 +384,11 @@ def write_report(run_dirs: list, out, *, title: str | None = None, twin: bool = 
             add_twin(r)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(build_report(runs, title=title), encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return atomic_write_text(out, build_report(runs, title=title))
+
+
+def _scslab_version() -> str:
+    try:
+        return metadata.version("scslab")
+    except metadata.PackageNotFoundError:
+        return "unknown"

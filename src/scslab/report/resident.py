@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scslab.metrics.replay import score_path
 from scslab.report.data import RunView
 
 TRACE = ("records", "list_events", "residents")
@@ -86,36 +87,12 @@ def score_series(run: RunView, resident: int) -> np.ndarray | None:
     if rec is None:
         return None
     s = run.scenario
-    D = s.n_days
     if "records_by_resident" not in run.cache:
         rec = residents_only(rec)
         run.cache["records_by_resident"] = {
             int(k): g for k, g in rec.groupby("resident", sort=False)}
     mine = run.cache["records_by_resident"].get(int(resident), rec.iloc[:0])
-    removed = mine["day_removed"] if "day_removed" in mine else pd.Series(-1, mine.index)
-    score = s.policy.score
-    caps = score.caps
-    plain = np.zeros(D + 1, dtype=np.int64)
-    capped: dict[str, np.ndarray] = {}
-    for on, off, gone, pts, act in zip(mine["day_on"], mine["day_off"], removed,
-                                       mine["points"], mine["act"].astype(str), strict=True):
-        if on < 0 or on >= D:
-            continue
-        ends = [int(x) for x in (off, gone) if x >= 0]
-        end = min([D, *ends])
-        if end <= on:
-            continue
-        target = capped.setdefault(act, np.zeros(D + 1, dtype=np.int64)) if act in caps \
-            else plain
-        target[int(on)] += int(pts)
-        target[end] -= int(pts)
-    total = score.base + np.cumsum(plain)[:D]
-    for act, diff in capped.items():
-        c = caps[act]
-        total = total + np.clip(np.cumsum(diff)[:D], -c, c)
-    lo = -np.inf if score.min is None else score.min
-    hi = np.inf if score.max is None else score.max
-    return np.clip(total, lo, hi).astype(np.int64)
+    return score_path(mine, s.policy.score, s.n_days)
 
 
 def _date(start: dt.date, day: int) -> str:

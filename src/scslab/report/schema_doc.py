@@ -22,7 +22,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from scslab.report.words import key_parameters
 from scslab.scenario import schema
+from scslab.scenario.loader import load_scenario, shipped_scenarios
 
 HEADER = """# Scenario format reference
 
@@ -199,8 +201,6 @@ def reference() -> str:
 
 def scenario_page(name: str) -> str:
     """One shipped scenario's page: description, sources, key parameters, how to run it."""
-    from scslab.report.words import key_parameters
-    from scslab.scenario.loader import load_scenario
 
     s = load_scenario(name)
     lines = [
@@ -228,7 +228,6 @@ def scenario_page(name: str) -> str:
 
 
 def write_scenario_pages(folder: Path) -> list[Path]:
-    from scslab.scenario.loader import shipped_scenarios
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []

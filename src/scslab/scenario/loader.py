@@ -5,6 +5,7 @@ value and what is allowed."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import types
@@ -130,8 +131,6 @@ def deep_merge(base: dict, over: dict) -> dict:
 
 def _is_date_map(v: dict) -> bool:
     # A dated value replaces its parent's schedule as a whole, never merges with it.
-    import datetime as dt
-
     return bool(v) and all(isinstance(k, dt.date) for k in v)
 
 
@@ -243,8 +242,6 @@ def load_scenario(
 
 def scenario_data(s: Scenario) -> dict:
     """The resolved scenario as plain JSON-able data (dates as ISO strings)."""
-    import datetime as dt
-
     def conv(v):
         if isinstance(v, dict):
             return {conv(k) if isinstance(k, dt.date) else k: conv(x) for k, x in v.items()}

@@ -16,6 +16,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from scslab.scenario.dated import check_dated
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+MAX_RESIDENTS = 2_000_000_000
+MAX_UNITS = 1_000_000
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
@@ -140,8 +142,8 @@ class Attribute(Strict):
 class Population(Strict):
     """Residents, their units, households and attributes."""
 
-    residents: Annotated[int, Field(ge=1, le=2_000_000_000)]
-    units: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+    residents: Annotated[int, Field(ge=1, le=MAX_RESIDENTS)]
+    units: Annotated[int, Field(ge=1, le=MAX_UNITS)] = Field(
         description="subdistricts/townships; every interaction stays inside a unit"
     )
     household_sizes: Annotated[dict[int, Annotated[float, Field(ge=0)]], Field(min_length=1)] = (

@@ -28,8 +28,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from scslab.engine.compile import CompiledModel
-from scslab.engine.distributed import (
+from scslab.engine.compile import CompiledModel, compile_scenario
+from scslab.engine.kernel import UnitOutputs
+from scslab.errors import RunDirError, ScenarioError
+from scslab.files import atomic_write_bytes, atomic_write_text
+from scslab.outputs.checkpoint import Checkpoint, checkpoint_path
+from scslab.outputs.rundir import MANIFEST, read_manifest, write_run
+from scslab.run.distributed import (
     default_shards,
     iter_shards,
     n_workers,
@@ -37,10 +42,10 @@ from scslab.engine.distributed import (
     shard_sizes,
     worker_memory,
 )
-from scslab.engine.kernel import UnitOutputs
-from scslab.errors import RunDirError, ScenarioError
-from scslab.outputs.checkpoint import Checkpoint, atomic_write_bytes, checkpoint_path
-from scslab.outputs.rundir import MANIFEST, read_manifest, write_run
+from scslab.run.options import RunOptions
+from scslab.run.pipeline import assemble, prepare
+from scslab.scenario.loader import load_scenario, scenario_data, scenario_hash
+from scslab.scenario.schema import Scenario
 
 BATCH = "batch.json"
 Advance = Callable[[int], None]
@@ -64,16 +69,13 @@ def run_to_dir(
     loaded, only the others are run.  Without a client, each shard's units run on
     ``threads`` threads (identical tables for any count).
     """
-    from scslab import api
-    from scslab.scenario.loader import scenario_hash
-
     out = Path(out)
     if checkpoint is None:
         if shards is None:
             shards = default_shards(cm, n_workers(client), worker_memory(client))
         plan = shard_plan(cm, shards)
         checkpoint = Checkpoint.create(out, {
-            "scenario": _scenario_data(cm), "scenario_hash": scenario_hash(cm.scenario),
+            "scenario": scenario_data(cm.scenario), "scenario_hash": scenario_hash(cm.scenario),
             "seed": cm.scenario.seed, "trace": bool(cm.arrays.trace), "plan": plan,
             "scale": getattr(cm, "scale", 1.0),
             "command": command, "created": dt.datetime.now(dt.UTC).isoformat(),
@@ -97,18 +99,12 @@ def run_to_dir(
         if advance is not None and client is not None:
             advance(sizes[i])
     seconds = time.perf_counter() - t0
-    rr = api.assemble(cm, result, seconds=seconds, shards=len(plan),
+    rr = assemble(cm, result, seconds=seconds, shards=len(plan),
                       command=command or checkpoint.meta.get("command"))
     rr.manifest["resumed"] = bool(done)
     rr.path = write_run(out, manifest=rr.manifest, summary=rr.summary, tables=rr.tables())
     checkpoint.remove()
     return rr
-
-
-def _scenario_data(cm: CompiledModel) -> dict:
-    from scslab.scenario.loader import scenario_data
-
-    return scenario_data(cm.scenario)
 
 
 def is_complete(run_dir: str | Path) -> bool:
@@ -123,10 +119,6 @@ def resume_run(out: str | Path, *, client=None, shared_disk: bool = True,
                advance_for: Callable[[CompiledModel, str], Advance] | None = None,
                threads: int = 1):
     """Finish the killed run at ``out`` from its checkpoint; a RunResult."""
-    from scslab.engine.compile import compile_scenario
-    from scslab.scenario.loader import scenario_hash
-    from scslab.scenario.schema import Scenario
-
     ckpt = Checkpoint.open(out)
     if ckpt is None:
         if is_complete(out):
@@ -195,13 +187,8 @@ def _flat(summary: dict, prefix: str = "") -> dict:
 def run_batch(
     scenario: str,
     out: str | Path,
+    options: RunOptions | None = None,
     *,
-    seed: int | None = None,
-    residents: int | None = None,
-    days: int | None = None,
-    sets: list[str] | None = None,
-    trace: bool | None = None,
-    scale: float | None = None,
     shards: int | None = None,
     replicates: int = 1,
     sweep: str | None = None,
@@ -212,13 +199,11 @@ def run_batch(
     resume: bool = False,
 ) -> tuple[Path, pd.DataFrame]:
     """Run replicates and/or a sweep into ``out``; the figures table and its path."""
-    from scslab import api
-
+    o = options or RunOptions()
     out = Path(out).absolute()
-    args = dict(scenario=str(scenario), seed=seed, residents=residents, days=days,
-                sets=list(sets or []), trace=trace, scale=scale, shards=shards,
-                replicates=replicates,
-                sweep=sweep, command=command)
+    args = dict(scenario=str(scenario), seed=o.seed, residents=o.residents, days=o.days,
+                sets=list(o.sets), trace=o.trace, scale=o.scale, shards=shards,
+                replicates=replicates, sweep=sweep, command=command)
     if resume:
         args = json.loads((out / BATCH).read_text())
     else:
@@ -226,11 +211,9 @@ def run_batch(
                 out.is_dir() and any(out.iterdir()) and not (out / BATCH).is_file()):
             raise RunDirError(f"{out}: exists and is not a scslab batch; choose another --out")
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(out / BATCH, lambda f: f.write(json.dumps(args, indent=1).encode()))
+        atomic_write_text(out / BATCH, json.dumps(args, indent=1))
     base_seed = args["seed"]
     if base_seed is None:
-        from scslab.scenario.loader import load_scenario
-
         base_seed = load_scenario(args["scenario"], sets=args["sets"] or None).seed
     rows = []
     for run in batch_plan(base_seed, args["replicates"], args["sweep"]):
@@ -240,9 +223,10 @@ def run_batch(
         elif resume and Checkpoint.open(target) is not None:
             resume_run(target, client=client, shared_disk=shared_disk, advance_for=advance_for)
         else:
-            cm = api.prepare(args["scenario"], seed=run["seed"], residents=args["residents"],
-                             days=args["days"], sets=[*args["sets"], *run["sets"]] or None,
-                             trace=args["trace"], scale=args.get("scale"))
+            cm = prepare(args["scenario"], RunOptions(
+                seed=run["seed"], residents=args["residents"], days=args["days"],
+                sets=(*args["sets"], *run["sets"]), trace=args["trace"],
+                scale=args.get("scale")))
             advance = advance_for(cm, run["name"]) if advance_for else None
             run_to_dir(cm, target, shards=args["shards"], client=client,
                        shared_disk=shared_disk, advance=advance,

@@ -33,16 +33,20 @@ from concurrent.futures import as_completed as futures_completed
 from contextlib import contextmanager
 from pathlib import Path
 
+from scslab.engine.budget import available_memory, estimate
 from scslab.engine.compile import CompiledModel
 from scslab.engine.kernel import UnitOutputs
 from scslab.engine.runner import (
     ShardResult,
+    empty_outputs,
     run_units,
     run_units_threaded,
     serialized,
     shard_units,
+    unit_offsets,
 )
 from scslab.errors import ScslabError
+from scslab.outputs.checkpoint import save_shard, shard_file
 
 RETRIES = 3
 # A shard per this many residents when running in one process: a killed run then loses at
@@ -72,8 +76,6 @@ def default_shards(cm: CompiledModel, workers: int = 0,
     if workers:
         n = max(n, SHARDS_PER_WORKER * workers)
         if cm.arrays.trace:
-            from scslab.engine.budget import available_memory, estimate
-
             est = estimate(cm)
             untraced = estimate(dataclasses.replace(cm, arrays=cm.arrays._replace(trace=False)))
             traces = est.fixed - untraced.fixed
@@ -92,8 +94,6 @@ def run_shard(cm: CompiledModel, units: list[int], index: int,
     """One shard task: run its units; save the result first when given a checkpoint."""
     result = run_units(cm, units)
     if checkpoint_dir is not None:
-        from scslab.outputs.checkpoint import save_shard
-
         save_shard(checkpoint_dir, index, result)
     return result
 
@@ -105,10 +105,8 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     if not workers and not scheduler:
         yield None
         return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
-        raise ClusterError("--workers and --scheduler need dask[distributed] installed") from None
+    # Dask (about a second to import) loads only when a cluster is asked for
+    from distributed import Client, LocalCluster
     if scheduler:
         try:
             client = Client(scheduler, timeout="20s")
@@ -154,8 +152,6 @@ def worker_memory(client) -> int | None:
 
 def _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads):
     """iter_shards without Dask: shards one after another, or on a pool of threads."""
-    from scslab.outputs.checkpoint import save_shard
-
     def one(i: int, unit_threads: int, report) -> tuple[int, ShardResult]:
         result = run_units_threaded(cm, plan[i], workers=unit_threads, on_unit=report)
         if ckpt is not None:
@@ -191,9 +187,7 @@ def iter_shards(
     if client is None:
         yield from _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads)
         return
-    from distributed import as_completed
-
-    from scslab.outputs.checkpoint import save_shard, shard_file
+    from distributed import as_completed  # Dask loads only when a cluster is asked for
 
     [cm_future] = client.scatter([cm], broadcast=True, hash=False)
     worker_ckpt = ckpt if shared_disk else None
@@ -222,8 +216,6 @@ def merge_all(cm: CompiledModel, parts: dict[int, ShardResult] | list[ShardResul
     """Merge shard results in plan order (integer sums: any order gives the same)."""
     items = [parts[k] for k in sorted(parts)] if isinstance(parts, dict) else list(parts)
     if not items:
-        from scslab.engine.runner import empty_outputs
-
         return ShardResult(outputs=empty_outputs(cm), units=[])
     result = items[0]
     for p in items[1:]:
@@ -259,8 +251,6 @@ def simulate_sharded(
 
 def shard_sizes(cm: CompiledModel, plan: list[list[int]]) -> list[int]:
     """Residents in each shard of ``plan``."""
-    from scslab.engine.runner import unit_offsets
-
     sizes, _ = unit_offsets(cm)
     return [int(sizes[units].sum()) if units else 0 for units in plan]
 

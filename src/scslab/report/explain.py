@@ -11,15 +11,12 @@ an index into the run's synthetic population, nothing else.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import Annotated
 
-import pandas as pd
-import typer
-
-from scslab.errors import RunDirError, ScslabError
+from scslab.errors import RunDirError
+from scslab.metrics.replay import score_of
+from scslab.report.words import list_rule
 from scslab.scenario.dated import resolve_daily
-from scslab.scenario.schema import FirmLinkedList, HouseholdList, RecordList, Scenario, ScoreList
+from scslab.scenario.schema import RecordList, Scenario, ScoreList
 
 
 def _value_on(value, start: dt.date, day: int, off=0.0):
@@ -27,19 +24,10 @@ def _value_on(value, start: dt.date, day: int, off=0.0):
 
 
 def _score(active: dict[int, tuple[str, int]], s: Scenario) -> int:
-    sc = s.policy.score
     by_act: dict[str, int] = {}
     for act, pts in active.values():
         by_act[act] = by_act.get(act, 0) + pts
-    total = sc.base
-    for act, pts in by_act.items():
-        cap = sc.caps.get(act)
-        total += max(-cap, min(cap, pts)) if cap else pts
-    if sc.min is not None:
-        total = max(total, sc.min)
-    if sc.max is not None:
-        total = min(total, sc.max)
-    return total
+    return score_of(by_act, s.policy.score)
 
 
 def _tier(score: int, s: Scenario) -> str:
@@ -147,37 +135,10 @@ def _list_reason(s: Scenario, e, score: int, active: dict, day: int) -> str:
         thr = _value_on(rule.at_least, s.start, day, off=float("inf"))
         op = ">=" if e["listed"] else "<"
         return f"score {score} {op} {thr:g} ({path}.at_least)"
-    if isinstance(rule, RecordList):
-        if e["listed"]:
-            return f"a record of {', '.join(rule.acts)} ({path}.acts, {path}.duration_days)"
+    if isinstance(rule, RecordList) and not e["listed"]:
         return (f"the listing ran out, the obligation was performed or the record was "
                 f"removed ({path}.duration_days, policy.remedies)")
-    if isinstance(rule, HouseholdList):
-        return f"a household member is on {', '.join(rule.lists)} ({path}.lists)"
-    if isinstance(rule, FirmLinkedList):
-        return f"legal representative of a firm on {', '.join(rule.lists)} ({path}.lists)"
-    return path
+    return f"{list_rule(rule)} ({path})"
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("explain")
-    def explain_cmd(
-        run_dir: Annotated[Path, typer.Argument(help="a run directory written with --trace")],
-        resident: Annotated[int, typer.Option(help="synthetic resident id", min=0)],
-    ) -> None:
-        """Tell one synthetic resident's life: records, score, tier, lists, and the rule
-        behind each change."""
-        import sys
-
-        from scslab.api import load_run
-
-        try:
-            lines = explain_resident(load_run(run_dir), resident)
-        except ScslabError as err:
-            sys.stderr.write(f"error: {err}\n")
-            raise typer.Exit(2) from None
-        for line in lines:
-            print(line)
-
-
-__all__ = ["explain_resident", "register", "pd"]
+__all__ = ["explain_resident"]

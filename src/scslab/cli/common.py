@@ -1,0 +1,62 @@
+"""What every command shares: the two consoles, failing cleanly, and the options that
+mean the same thing in every command (declared once here)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from scslab.errors import ScslabError
+from scslab.run.options import RunOptions
+
+console = Console(stderr=True)  # progress and notes
+out = Console()  # results
+
+
+def fail(err: ScslabError) -> NoReturn:
+    """Print a user error and exit with its code (2 for a user error), no traceback."""
+    sys.stderr.write(f"error: {err}\n")
+    raise typer.Exit(code=err.exit_code)
+
+
+def command_line() -> str:
+    """The command as typed, for manifests and reproduce sections."""
+    return "scslab " + " ".join(sys.argv[1:])
+
+
+def print_path(label: str, path) -> None:
+    """``label: path`` on one line whatever the terminal width (paths are copied)."""
+    out.print(f"{label}: {path}", soft_wrap=True, markup=False, highlight=False)
+
+
+# ---- options shared by run, compare, calibrate, sensitivity, targets ----------------------
+Seed = Annotated[int | None, typer.Option(help="random seed (default: the scenario's)", min=0)]
+Residents = Annotated[int | None, typer.Option(help="override the population", min=1)]
+Scale = Annotated[float | None, typer.Option(
+    help="multiply residents and units by F (counts also reported scaled up)")]
+Days = Annotated[int | None, typer.Option(help="override the period (days)", min=1)]
+Sets = Annotated[list[str] | None, typer.Option("--set", help="a.b.c=VALUE override")]
+Trace = Annotated[bool | None, typer.Option(
+    "--trace/--no-trace", help="write records, list events, residents and firms")]
+Threads = Annotated[int | None, typer.Option(
+    help="threads of this process (default: the cores available; same tables for any "
+         "count)", min=1)]
+Workers = Annotated[int | None, typer.Option(
+    help="run on an embedded local Dask cluster of N worker processes", min=1)]
+Scheduler = Annotated[str | None, typer.Option(
+    help="run on an existing Dask cluster, e.g. tcp://host:8786")]
+OutDir = Annotated[Path | None, typer.Option("--out", help="output directory")]
+
+
+def run_options(*, seed=None, residents=None, scale=None, days=None, sets=None,
+                trace=None) -> RunOptions:
+    """The shared options as one RunOptions (a bad value exits 2 with its message)."""
+    try:
+        return RunOptions(seed=seed, residents=residents, scale=scale, days=days,
+                          sets=tuple(sets or ()), trace=trace)
+    except ScslabError as e:
+        fail(e)

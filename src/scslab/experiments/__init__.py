@@ -1,0 +1,1 @@
+"""Experiments on runs: comparisons, the system-off twin, published targets, calibration."""

@@ -1,0 +1,98 @@
+"""The comparable figures of one run, by name: what ``compare``, ``calibrate`` and
+``sensitivity`` read, and the ``measure`` column of their tables.
+
+A run's measures are its summary figures (mappings flattened as ``KEY_NAME``), its
+timeseries totals (a flow is summed over the run; a stock is read on the last day as
+``COLUMN_end``), act totals by kind, and disparate-impact ratios per attribute (each
+category against the attribute's reference category, by default its first).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from scslab.errors import ScslabError
+from scslab.metrics.frame import GroupMetricFrame
+from scslab.metrics.tables import is_stock
+
+HEADLINE = (
+    "listed_mean_last_100_days", "listed_end", "listings_new", "wrongful_share_of_list_days",
+    "wrongful_blocks_per_100k", "records_created", "records_created_true",
+    "records_created_false", "records_created_misattributed", "records_active_end",
+)
+# summary keys that describe the run rather than measure it ("scaled" repeats counts)
+SUMMARY_SKIP = {"residents", "firms", "units", "days", "start", "end", "scale", "scaled",
+                "seconds", "resident_days_per_second"}
+# stocks that the summary already reports at the end of the run
+SUMMARISED_STOCKS = ("listed", "records_active")
+DI_METRICS = ("listing_rate", "blocked_per_resident", "green_channel_benefit")
+
+
+def speech_acts(scenario) -> list[str]:
+    """The scenario's acts of speech: those declared ``speech: true``."""
+    return [a for a, act in scenario.acts.items() if act.speech]
+
+
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def run_measures(rr, *, reference: dict[str, str] | None = None) -> dict[str, float]:
+    """Every comparable figure of one run (a RunResult) by measure name."""
+    sm = rr.summary
+    ts = rr.timeseries
+    scen = rr.scenario
+    m: dict[str, float] = {}
+    for k in HEADLINE:
+        if k in sm:
+            m[k] = float(sm[k])
+    for k, v in sm.items():
+        if k in SUMMARY_SKIP or k in m:
+            continue
+        if _number(v):
+            m[k] = float(v)
+        elif isinstance(v, dict):
+            for sub, x in v.items():
+                if _number(x):
+                    m[f"{k}_{sub}"] = float(x)
+    speech = set(speech_acts(scen))
+    acts = sm.get("acts", {})
+    m["acts_total_negative"] = float(sum(
+        v for a, v in acts.items()
+        if a in scen.acts and a not in speech and scen.acts[a].valence == "negative"))
+    if speech:
+        m["acts_total_speech"] = float(sum(v for a, v in acts.items() if a in speech))
+    for col in ts.columns:
+        if col in ("day", "date") or col in m or not pd.api.types.is_numeric_dtype(ts[col]):
+            continue
+        if is_stock(col):
+            if not col.startswith(SUMMARISED_STOCKS):
+                m[f"{col}_end"] = float(ts[col].iloc[-1]) if len(ts) else math.nan
+            continue
+        m[col] = float(ts[col].sum())
+    attrs = scen.population.attributes
+    reference = reference or {}
+    for attr, spec in attrs.items():
+        if len(spec.categories) < 2:
+            continue
+        ref = str(reference.get(attr, spec.categories[0]))
+        try:
+            mf = GroupMetricFrame(groups=rr.groups, sensitive_features=attr)
+        except ScslabError:
+            continue
+        if ref not in mf.by_group.index:
+            continue
+        if attr == next(iter(attrs)):
+            for name, v in mf.overall.items():
+                m[name] = float(v)
+        ratios = mf.ratio(reference=ref)
+        for metric in DI_METRICS:
+            if metric not in ratios.columns:
+                continue
+            for cat, v in ratios[metric].items():
+                if str(cat) == ref:
+                    continue
+                m[f"di_{metric}[{attr}={cat}/{ref}]"] = float(v)
+    return m
