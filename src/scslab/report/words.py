@@ -56,7 +56,7 @@ def list_rule(rule: Any) -> str:
         fields = {k: v for k, v in rule.model_dump().items()
                   if k not in ("kind", "color", "starts", "description") and v is not None}
         text = f"{kind}: " + ", ".join(f"{k} {v}" for k, v in fields.items())
-    subject = getattr(rule, "subject", "resident")
+    subject = getattr(rule, "subject", "firm" if kind == "escalation" else "resident")
     if subject and subject != "resident":
         text += f" (lists {subject}s)"
     text += f" ({rule.color} list)"

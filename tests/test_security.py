@@ -11,7 +11,7 @@ import pytest
 from scslab.errors import ScenarioError
 from scslab.scenario.loader import load_scenario
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "scslab"
+SRC = Path(__file__).resolve().parents[1] / "src" / "scslab"
 
 
 def _sources():

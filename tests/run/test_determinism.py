@@ -6,32 +6,18 @@ import pandas as pd
 import scslab
 
 
-def test_invariants_hold_every_day(tiny_run):
+def test_a_resident_on_several_black_lists_is_counted_once(tiny_run):
+    """(The other daily invariants, such as listed <= residents and the listing flow, are
+    enforced inside every run by metrics/invariants.check_run: tests/metrics checks that
+    they fire on broken tables.)"""
     ts = tiny_run.timeseries
-    n = tiny_run.summary["residents"]
-    assert (ts["listed"] <= n).all() and (ts["listed"] >= 0).all()
-    assert (ts["listed_wrongful"] <= ts["listed"]).all()
-    assert (ts["listed_new"].cumsum() - ts["delisted"].cumsum() == ts["listed"]).all()
-    assert (ts["records_active"] >= 0).all()
-    prov = ts[["records_created_true", "records_created_false",
-               "records_created_misattributed"]].sum(axis=1)
-    assert (prov == ts["records_created"]).all()
-    for k in ("flight", "train"):
-        assert (ts[f"blocked_wrongful_{k}"] <= ts[f"blocked_{k}"]).all()
-    for lst in ("blacklist", "court", "redlist", "family_of_listed"):
-        assert (ts[f"list_{lst}"] <= n).all()
-    assert (ts["list_abnormal_operations"] <= tiny_run.summary["firms"]).all()
-    # a resident on a black list is counted once, however many lists hold them
     resident_black = ["blacklist", "court", "firm_representatives", "family_of_listed"]
     assert (ts["listed"] <= ts[[f"list_{x}" for x in resident_black]].sum(axis=1)).all()
     assert (ts["listed"] >= ts[[f"list_{x}" for x in resident_black]].max(axis=1)).all()
-    assert not ts.isna().any().any()
 
 
-def test_every_record_has_provenance_and_a_subject(tiny_run):
+def test_a_records_subject_is_its_actor_unless_misattributed(tiny_run):
     rec = tiny_run.records
-    assert rec["provenance"].notna().all()
-    assert set(rec["provenance"].unique()) <= {"true", "false", "misattributed"}
     true = rec[rec["provenance"] == "true"]
     assert (true["subject"] == true["actor"]).all()
     mis = rec[rec["provenance"] == "misattributed"]
