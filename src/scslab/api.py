@@ -27,6 +27,7 @@ from scslab.scenario.schema import Scenario
 
 ScenarioRef = str | Path | Scenario
 Comparison = _compare.Comparison
+load_comparison = _compare.load_comparison
 simulate = pipeline.simulate
 assemble = pipeline.assemble
 
@@ -83,5 +84,5 @@ def compare(
                             reference=reference, shards=shards, out=out, on_run=on_run)
 
 
-__all__ = ["Comparison", "RunOptions", "RunResult", "assemble", "compare", "load_run",
-           "prepare", "run", "simulate"]
+__all__ = ["Comparison", "RunOptions", "RunResult", "assemble", "compare", "load_comparison",
+           "load_run", "prepare", "run", "simulate"]
