@@ -8,14 +8,9 @@ import sys
 
 import pandas as pd
 
-from scslab.cli.compare import PRINTED, render
-from scslab.experiments.compare import Comparison, load_comparison
+from scslab.cli.compare import render
+from scslab.experiments.compare import Comparison, load_comparison, printed
 from scslab.metrics.figures import figure, interval, is_share
-
-
-def _printed(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["measure"].map(
-        lambda m: m in PRINTED or any(m.startswith(p) for p in PRINTED if p[-1] in "_["))]
 
 
 def _cells(row, reference: str) -> list[str]:
@@ -34,7 +29,7 @@ def test_piped_output_at_80_columns_has_every_figure(comparison_dir):
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
     assert "…" not in stdout
     # each printed row is one line holding the scenario, value, difference and interval
-    rows = list(_printed(table).itertuples(index=False))
+    rows = list(printed(table).itertuples(index=False))
     assert len(rows) > 20
     for row in rows:
         cells = _cells(row, "minimal")

@@ -22,18 +22,14 @@ from scslab.cli.common import (
     run_options,
 )
 from scslab.errors import ScslabError
-from scslab.experiments.compare import CompareError, Comparison, build_specs, compare
+from scslab.experiments.compare import (
+    CompareError,
+    Comparison,
+    build_specs,
+    compare,
+    printed,
+)
 from scslab.metrics.figures import figure, interval, is_share
-
-# what is printed without --all/--only (the parquet always has every measure)
-PRINTED = ("listed_mean_last_100_days", "listed_end", "listings_new",
-           "residents_ever_listed", "residents_ever_wrongfully_listed",
-           "wrongful_share_of_list_days", "wrongful_blocks_per_100k",
-           "mean_days_to_correct_wrongful_listing", "records_created", "blocked_",
-           "green_channel_days_saved_", "acts_total_", "poverty_trap_share", "listing_rate",
-           "wrongful_listing_rate", "mean_score", "green_channel_benefit", "di_listing_rate[",
-           "di_blocked_per_resident[")
-
 
 MIN_MEASURE_WIDTH = 16  # below this the measure gets a line of its own above its rows
 GAP = "  "
@@ -66,15 +62,14 @@ def _selected(comp: Comparison, measures_filter: str | None, everything: bool):
         return tab[tab["measure"].str.contains(measures_filter, regex=False)]
     if everything:
         return tab
-    return tab[tab["measure"].map(
-        lambda m: m in PRINTED or any(m.startswith(p) for p in PRINTED if p[-1] in "_["))]
+    return printed(tab)
 
 
 def render(comp: Comparison, *, measures_filter: str | None = None,
            everything: bool = False, width: int = 80) -> str:
     """The comparison as text for a terminal ``width`` columns wide (one block of rows per
     measure): the measures whose name contains ``measures_filter``, else everything or the
-    :data:`PRINTED` ones.
+    printed ones (:data:`scslab.experiments.compare.PRINTED`).
 
     Figures are never cut: measure names wrap to the room left beside them, and when even
     that is too narrow each measure's name gets a line of its own above its rows.  Shares

@@ -51,6 +51,23 @@ from scslab.scenario.loader import deep_merge, load_scenario, parse_set, shipped
 from scslab.scenario.schema import Scenario
 from scslab.scenario.twin import system_off
 
+# the measures shown without --all/--only, in the terminal and in a comparison's report (a
+# name ending in _ or [ stands for every measure it begins; the parquet has them all)
+PRINTED = ("listed_mean_last_100_days", "listed_end", "listings_new",
+           "residents_ever_listed", "residents_ever_wrongfully_listed",
+           "wrongful_share_of_list_days", "wrongful_blocks_per_100k",
+           "mean_days_to_correct_wrongful_listing", "records_created", "blocked_",
+           "green_channel_days_saved_", "acts_total_", "poverty_trap_share", "listing_rate",
+           "wrongful_listing_rate", "mean_score", "green_channel_benefit", "di_listing_rate[",
+           "di_blocked_per_resident[")
+
+
+def printed(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a comparison table whose measure is one of :data:`PRINTED`."""
+    return table[table["measure"].map(
+        lambda m: m in PRINTED or any(m.startswith(p) for p in PRINTED if p[-1] in "_["))]
+
+
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 
 

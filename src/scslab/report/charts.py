@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from scslab.experiments.twin import behaviour_table
+from scslab.metrics.figures import figure, interval, is_share
 from scslab.report.data import RunView
 
 MAX_POINTS_PER_SERIES = 1500  # longer runs are thinned to every k-th day (last day kept)
@@ -454,6 +455,69 @@ def score_path(runs: list[RunView], path: pd.DataFrame | None) -> alt.TopLevelMi
                  alt.Tooltip("until:T", title="until")],
     ).properties(width=WIDE, height=alt.Step(18))
     return alt.vconcat(line, strip).resolve_scale(x="shared")
+
+
+COMPARISON_MEASURES = ("wrongful_share_of_list_days", "listed_end", "listings_new",
+                       "residents_ever_wrongfully_listed", "wrongful_blocks_per_100k",
+                       "records_created_false", "records_created_misattributed")
+
+
+def comparison_data(table: pd.DataFrame, labels: list[str],
+                    measures: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Rows of a comparison chart: each scenario's difference from the first, per measure,
+    with shares in percentage points; and the panels' titles in order."""
+    present = list(dict.fromkeys(table["measure"]))
+    keys = [m for m in (measures or COMPARISON_MEASURES) if m in present]
+    if not keys and measures is None:  # none of the headline measures: every measure
+        keys = present
+    df = table[table["measure"].isin(keys) & (table["scenario"] != labels[0])].copy()
+    share = df["measure"].map(is_share)
+    k = np.where(share, 100.0, 1.0)
+    for c in ("difference", "lo", "hi"):
+        df[c] = df[c].astype(float) * k
+    unit = {m: f"{m.replace('_', ' ')} (percentage points)" if is_share(m)
+            else m.replace("_", " ") for m in keys}
+    df["panel"] = df["measure"].map(unit)
+    df["value_text"] = [figure(v, share=s) for v, s in zip(df["value"], share, strict=True)]
+    df["difference_text"] = [figure(v / kk, share=s, signed=True)
+                             for v, kk, s in zip(df["difference"], k, share, strict=True)]
+    df["interval_text"] = [interval(lo / kk, hi / kk, share=s) or "none (one replicate)"
+                           for lo, hi, kk, s in zip(df["lo"], df["hi"], k, share, strict=True)]
+    cols = ["panel", "measure", "scenario", "difference", "lo", "hi", "value_text",
+            "difference_text", "interval_text"]
+    return df[cols], [unit[m] for m in keys]
+
+
+def comparison_chart(table: pd.DataFrame, labels: list[str], *, level: float = 0.95,
+                     measures: list[str] | None = None) -> alt.TopLevelMixin | None:
+    """Each scenario's difference from the first with its interval over the paired
+    replicates, one panel per measure (titles above, never cut), and the zero line: a
+    difference whose interval crosses it is not distinguishable from no change."""
+    df, panels = comparison_data(table, labels, measures)
+    if len(df) == 0:
+        return None
+    others = labels[1:]
+    base = alt.Chart().encode(y=alt.Y("scenario:N", sort=others, title=None,
+                                      axis=alt.Axis(labelLimit=260)))
+    zero = base.mark_rule(color="#8a1c1c", strokeDash=[5, 3], strokeWidth=1.5).encode(
+        x=alt.datum(0))
+    bars = base.mark_rule(strokeWidth=2, color="#4c78a8").encode(
+        x=alt.X("lo:Q", title=f"difference from {labels[0]} ({level:.0%} interval)",
+                scale=alt.Scale(zero=True, nice=True)),
+        x2="hi:Q")
+    dots = base.mark_point(filled=True, size=70, color="#1f3b73").encode(
+        x="difference:Q",
+        tooltip=[alt.Tooltip("measure:N"), alt.Tooltip("scenario:N"),
+                 alt.Tooltip("value_text:N", title="value"),
+                 alt.Tooltip("difference_text:N", title="difference"),
+                 alt.Tooltip("interval_text:N", title=f"{level:.0%} interval")])
+    return alt.layer(zero, bars, dots, data=inline(df)).properties(
+        width=WIDE - 200, height=alt.Step(22)).facet(
+        facet=alt.Facet("panel:N", sort=panels, title=None,
+                        header=alt.Header(labelOrient="top", labelAnchor="start",
+                                          labelLimit=0, labelFontSize=13,
+                                          labelFontWeight="bold", labelPadding=6)),
+        columns=1, spacing=18).resolve_scale(x="independent")
 
 
 CHARTS: list[ChartSpec] = [

@@ -20,21 +20,14 @@ def draw_run(result, chart: str = "list_sizes"):
 
 def draw_comparison(comp, measures: list[str] | None = None):
     """Each scenario's difference from the first, with its interval over replicates, one
-    panel per measure."""
-    import altair as alt  # loaded on first chart
+    panel per measure, and the zero line."""
+    from scslab.report.charts import comparison_chart, with_data  # altair: on first chart
 
-    keys = measures or [m for m in ("wrongful_share_of_list_days", "listed_end",
-                                    "wrongful_blocks_per_100k", "listings_new")
-                        if m in set(comp.table["measure"])]
-    df = comp.table[comp.table["measure"].isin(keys)
-                    & (comp.table["scenario"] != comp.labels[0])]
-    base = alt.Chart(df).encode(y=alt.Y("scenario:N", sort=comp.labels, title=None))
-    points = base.mark_point(filled=True).encode(
-        x=alt.X("difference:Q", title=f"difference from {comp.labels[0]}"),
-        tooltip=["measure", "scenario", "value", "difference", "lo", "hi"])
-    bars = base.mark_rule().encode(x="lo:Q", x2="hi:Q")
-    return (bars + points).properties(width=320, height=24 * len(comp.labels)).facet(
-        row=alt.Row("measure:N", sort=keys, title=None)).resolve_scale(x="independent")
+    chart = comparison_chart(comp.table, comp.labels, level=comp.level, measures=measures)
+    if chart is None:
+        raise ValueError("none of these measures is in the comparison: "
+                         + ", ".join(measures or []))
+    return with_data(chart)
 
 
 register_drawer("run", draw_run)
