@@ -420,6 +420,11 @@ SCRIPT = """
     } catch (err) { return Promise.reject(err); }
     return vegaEmbed(el, spec, options).then(function () {
       el.setAttribute("data-rendered", "yes");
+      // where the chart was drawn and the room it had (what the browser tests check)
+      var svg = el.querySelector("svg"), box = (svg || el).getBoundingClientRect();
+      el.setAttribute("data-box", [box.left + window.scrollX, box.top + window.scrollY,
+                                   box.width, box.height].map(Math.round).join(","));
+      el.setAttribute("data-room", String(el.clientWidth));
     }).catch(function (err) {
       el.setAttribute("data-rendered", "failed");
       el.textContent = "This chart could not be drawn: " + err;
