@@ -8,10 +8,12 @@ from scslab.api import (
     Comparison,
     RunOptions,
     RunResult,
+    Sweep,
     compare,
     load_comparison,
     load_run,
     run,
+    sweep,
 )
 from scslab.errors import InvariantError, RunDirError, ScenarioError, ScslabError
 from scslab.scenario import Scenario, load_scenario
@@ -21,5 +23,5 @@ __all__ = [
     "Comparison", "compare", "load_comparison",
     "InvariantError", "RunDirError", "RunOptions", "RunResult", "Scenario", "ScenarioError",
     "ScslabError",
-    "load_run", "load_scenario", "run",
+    "Sweep", "load_run", "load_scenario", "run", "sweep",
 ]
