@@ -7,8 +7,8 @@ analysis or a calibration, say) plugs in with one ``register(DirectoryKind(...))
 below, next to a module that builds its page; the command line and the API need no
 change.
 
->>> [k.name for k in KINDS]
-['comparison', 'run']
+>>> " ".join(k.name for k in KINDS)
+'comparison run'
 """
 
 from __future__ import annotations
