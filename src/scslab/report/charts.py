@@ -427,7 +427,7 @@ def disparate_impact(runs: list[RunView]) -> alt.TopLevelMixin | None:
         color=run_color(runs),
     )
     # a log axis (a ratio of 2 and of 1/2 are as far from 1) fitted to the groups shown
-    x_scale = alt.Scale(type="log", nice=False, zero=False, padding=12)
+    x_scale = alt.Scale(type="log", nice=False, padding=12)
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("lo:Q", title="listing rate relative to the reference group (log scale)",
                 scale=x_scale, axis=alt.Axis(tickCount=6, format=".2~f")),

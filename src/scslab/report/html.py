@@ -134,17 +134,20 @@ def differences(runs: list[RunView]) -> str:
 
 def scale_banner(runs: list[RunView]) -> str:
     """What a scaled run stands for, said before any figure (empty when none is scaled)."""
-    parts = []
+    said: dict[tuple, list[str]] = {}  # (residents, scale) -> the runs it describes
     for r in runs:
         scale = float(r.manifest.get("scale", 1.0) or 1.0)
-        if scale == 1.0:
-            continue
-        n = r.summary.get("residents", r.manifest.get("residents", 0))
-        parts.append(
-            f"<b>{esc(r.label)}</b> simulated {n:,} synthetic residents, {scale:.4g} of the "
-            f"scenario's population of about {n / scale:,.0f} (--scale {scale:g}).")
-    if not parts:
+        if scale != 1.0:
+            n = int(r.summary.get("residents", r.manifest.get("residents", 0)))
+            said.setdefault((n, scale), []).append(r.label)
+    if not said:
         return ""
+    parts = []
+    for (n, scale), names in said.items():
+        who = ("This run" if len(runs) == 1 else
+               "Every run" if len(names) == len(runs) else ", ".join(names))
+        parts.append(f"{esc(who)} simulated {n:,} synthetic residents, {scale:.4g} of the "
+                     f"scenario's population of about {n / scale:,.0f} (--scale {scale:g}).")
     return ('<p class="banner scale">' + " ".join(parts) + " Counts are shown as simulated "
             "and, in brackets, scaled up to the whole population (divided by the scale); "
             "rates, shares and per-100k figures need no scaling.</p>")
@@ -372,8 +375,8 @@ h3 { font-size: 16px; margin: 20px 0 6px; }
 .description { white-space: pre-wrap; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 13.5px; }
 .scroll { max-width: 100%; overflow-x: auto; }
-table.diff td, table.diff th { overflow-wrap: anywhere; min-width: 4em; }
-table.diff td:first-child { max-width: 22em; }
+table.diff td, table.diff th { overflow-wrap: break-word; min-width: 4em; }
+table.diff td:first-child { max-width: 22em; overflow-wrap: anywhere; }
 .chart { max-width: 100%; overflow-x: auto; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px 4px 0; text-align: left;
   vertical-align: top; }
