@@ -13,7 +13,14 @@ import pytest
 
 import scslab
 from scslab.metrics.figures import figure, interval
-from scslab.report.kinds import KINDS, DirectoryKind, ReportError, kind_of, register
+from scslab.report.kinds import (
+    KINDS,
+    DirectoryKind,
+    ReportError,
+    kind_of,
+    register,
+    write_report_of,
+)
 
 
 def scslab_cli(*args, cwd):
@@ -100,8 +107,6 @@ def test_a_new_kind_of_directory_plugs_in(tmp_path):
         register(DirectoryKind("sensitivity", "sensitivity.parquet",
                                lambda p: (p / "sensitivity.parquet").is_file(), write))
         assert kind_of(d).name == "sensitivity"
-        from scslab.report.kinds import write_report_of
-
         assert write_report_of([d], tmp_path / "r.html").read_text() == "sensitivity report"
         assert written == [[d]]
     finally:

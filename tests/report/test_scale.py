@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import scslab
+from scslab.report.html import write_report
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +48,6 @@ def test_run_result_and_report_state_the_scale(scaled_run, tmp_path):
     assert f"listed at end: {r.summary['listed_end']:,} " \
         f"({r.summary['scaled']['listed_end']:,.0f} scaled up)" in text
     assert "scaled up to the whole population" in r._repr_html_()
-    from scslab.report.html import write_report
-
     html = write_report([root / "run"], tmp_path / "r.html").read_text()
     assert "simulated 1,000 synthetic residents, 0.1 of the scenario" in html
     assert "about 10,000 (--scale 0.1)" in html
