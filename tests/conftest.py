@@ -51,3 +51,24 @@ def run_case(replace: dict | None = None, **over):
 @pytest.fixture(scope="session")
 def tiny_run():
     return scslab.run("tiny")
+
+
+COMPARE_ARGS = ("compare", "minimal", "strict=minimal",
+                "--set", "strict:policy.lists.blacklist.below=990",
+                "--residents", "2000", "--days", "200", "--replicates", "3")
+
+
+@pytest.fixture(scope="session")
+def comparison_dir(tmp_path_factory):
+    """``scslab compare --out`` through the command line, its output piped at 80 columns:
+    minimal against a stricter blacklist, three paired replicates.  Returns (dir, stdout)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("comparison") / "cmp"
+    env = {**os.environ, "COLUMNS": "80"}
+    r = subprocess.run([sys.executable, "-m", "scslab", *COMPARE_ARGS, "--out", str(out)],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    return out, r.stdout

@@ -4,14 +4,24 @@ Every agent is synthetic.  scslab has no schema for a real person's identity, no
 or enforcement interface, and no connectors to real data feeds.
 """
 
-from scslab.api import Comparison, RunOptions, RunResult, compare, load_run, run
+from scslab.api import (
+    Comparison,
+    RunOptions,
+    RunResult,
+    Sweep,
+    compare,
+    load_comparison,
+    load_run,
+    run,
+    sweep,
+)
 from scslab.errors import InvariantError, RunDirError, ScenarioError, ScslabError
 from scslab.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
 __all__ = [
-    "Comparison", "compare",
+    "Comparison", "compare", "load_comparison",
     "InvariantError", "RunDirError", "RunOptions", "RunResult", "Scenario", "ScenarioError",
     "ScslabError",
-    "load_run", "load_scenario", "run",
+    "Sweep", "load_run", "load_scenario", "run", "sweep",
 ]

@@ -21,12 +21,15 @@ import scslab.report.notebook  # noqa: F401  (registers RunResult.plot and Compa
 from scslab.engine.compile import CompiledModel
 from scslab.experiments import compare as _compare
 from scslab.run import pipeline
+from scslab.run import sweep as _sweep
 from scslab.run.options import Overrides, RunOptions, options_of
 from scslab.run.result import RunResult, load_run
 from scslab.scenario.schema import Scenario
 
 ScenarioRef = str | Path | Scenario
 Comparison = _compare.Comparison
+Sweep = _sweep.Sweep
+load_comparison = _compare.load_comparison
 simulate = pipeline.simulate
 assemble = pipeline.assemble
 
@@ -53,6 +56,30 @@ def run(
     return pipeline.run(scenario, options_of(options, **overrides), out=out, shards=shards,
                         threads=threads, workers=workers, scheduler=scheduler,
                         on_unit=on_unit, command=command)
+
+
+def sweep(
+    scenario: ScenarioRef = "tiny",
+    sweep: str = "",
+    options: RunOptions | None = None,
+    *,
+    replicates: int = 1,
+    out: str | Path | None = None,
+    shards: int | None = None,
+    threads: int | None = None,
+    **overrides: Unpack[Overrides],
+) -> Sweep:
+    """One run per value of a parameter, as ``scslab run --sweep``: ``sweep`` is
+    ``a.b.c=V1,V2,...``; with ``replicates`` each value runs at seeds ``seed ..
+    seed + replicates - 1``.  In memory, or written to ``out/a.b.c=V1 ...`` with ``out``
+    (:func:`scslab.run.sweep.sweep`).
+
+    >>> s = sweep("minimal", "policy.lists.blacklist.below=950,990", residents=500, days=30)
+    >>> list(s.runs)
+    ['policy.lists.blacklist.below=950', 'policy.lists.blacklist.below=990']
+    """
+    return _sweep.sweep(scenario, sweep, options_of(options, **overrides),
+                        replicates=replicates, out=out, shards=shards, threads=threads)
 
 
 def prepare(scenario: ScenarioRef = "tiny", options: RunOptions | None = None,
@@ -83,5 +110,5 @@ def compare(
                             reference=reference, shards=shards, out=out, on_run=on_run)
 
 
-__all__ = ["Comparison", "RunOptions", "RunResult", "assemble", "compare", "load_run",
-           "prepare", "run", "simulate"]
+__all__ = ["Comparison", "RunOptions", "RunResult", "Sweep", "assemble", "compare",
+           "load_comparison", "load_run", "prepare", "run", "simulate", "sweep"]

@@ -134,6 +134,6 @@ def test_scenario_text_is_shown_as_text_not_run(chromium, hostile_report, tmp_pa
     found = charts_in(page.dom)
     assert all(c["rendered"] == "yes" for c in found.charts.values()), found.charts
     assert page.console == [], page.console
-    # only the report's own scripts exist: chart data blocks, the bundle, the loader
+    # only the report's own scripts exist: chart specs, their data, the bundle, the loader
     n_scripts = len(re.findall(r"<script\b", page.dom))
-    assert n_scripts == len(found.charts) + 2
+    assert n_scripts == len(found.charts) + 3  # + the data pool

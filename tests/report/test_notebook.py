@@ -10,4 +10,4 @@ def test_compare_api_returns_a_comparison_that_plots():
     listed = comp.wide().loc["listed_end"]
     assert listed["strict"] >= listed["minimal"]
     spec = comp.plot().to_dict()
-    assert spec["facet"]["row"]["field"] == "measure"
+    assert spec["facet"]["field"] == "panel"

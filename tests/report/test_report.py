@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 
 import altair as alt
 import pandas as pd
+import pytest
 
 import scslab
 from scslab.report import charts, resident
@@ -150,17 +151,31 @@ def test_a_new_table_in_a_run_dir_reaches_the_builders(two_runs, tmp_path):
 def test_plot_returns_an_altair_chart_of_list_sizes(two_runs):
     r = scslab.load_run(two_runs[0])
     chart = r.plot()
-    assert isinstance(chart, alt.Chart)
+    assert isinstance(chart, alt.FacetChart)  # one panel per list, each with its own axis
     spec = chart.to_dict()
+    assert spec["facet"]["field"] == "series" and spec["resolve"]["scale"]["y"] == "independent"
     rows = [row for values in spec["datasets"].values() for row in values]
     series = {row["series"] for row in rows}
-    assert {"on any black list", "wrongly on a black list", "list: blacklist",
-            "list: court"} <= series
+    assert {"on any black list", "list: blacklist", "list: court"} <= series
     last = max(row["date"] for row in rows if row["series"] == "on any black list")
     final = [row["value"] for row in rows
              if row["series"] == "on any black list" and row["date"] == last]
     assert final == [r.summary["listed_end"]]
     assert isinstance(r.plot("score_distributions"), alt.Chart)
+
+
+def test_wrongful_share_is_over_the_past_90_days_from_day_90(two_runs):
+    view = RunView.from_dir(two_runs[0])
+    ts = view.table("timeseries")
+    spec = charts.to_spec(charts.wrongful_listings([view]))
+    rows = [row for values in spec["datasets"].values() for row in values]
+    by_date = {row["date"]: row["share"] for row in rows}
+    dates = pd.to_datetime(ts["date"]).dt.strftime("%Y-%m-%d").tolist()
+    assert all(by_date[d] is None for d in dates[:89] if d in by_date)
+    for day in (89, 200, len(ts) - 1):
+        window = ts.iloc[day - 89: day + 1]
+        expected = window["listed_wrongful"].sum() / window["listed"].sum()
+        assert by_date[dates[day]] == pytest.approx(expected, rel=1e-12)
 
 
 def test_cli_run_points_to_report_and_report_writes_the_file(tmp_path):
@@ -206,3 +221,29 @@ def test_twin_chart_matches_an_independent_system_off_run(two_runs):
     # tiny switches deterrence and chilling on: the system lowers negative acts and speech
     negative = expected[expected["kind"] == "negative"]
     assert negative["system_on"].sum() < negative["system_off"].sum()
+
+
+def test_disparate_impact_draws_the_reference_group(two_runs):
+    view = RunView.from_dir(two_runs[0])
+    spec = charts.to_spec(charts.disparate_impact([view]))
+    rows = [row for values in spec["datasets"].values() for row in values]
+    refs = [row for row in rows if row["group"].endswith("(reference)")]
+    attrs = {row["attribute"] for row in rows}
+    assert {row["attribute"] for row in refs} == attrs
+    assert all(row["ratio"] == 1.0 and row["order"] == 0 for row in refs)
+    assert {row["group"] for row in refs if row["attribute"] == "hukou"} == {"local (reference)"}
+    x = spec["layer"][0]["encoding"]["x"]["scale"]
+    assert x["type"] == "log" and x["nice"] is False  # fitted to the groups, not 0.1-10
+
+
+def test_page_stores_each_dataset_once(comparison_report):
+    html = comparison_report.read_text()
+    specs = [json.loads(t) for t in re.findall(
+        r'<script type="application/json" data-chart="[^"]+">(.*?)</script>', html, re.S)]
+    assert specs and all("datasets" not in s for s in specs)
+    pool = json.loads(re.search(r'id="scslab-data">(.*?)</script>', html, re.S).group(1))
+    used = [n for s in specs for n in s["usermeta"]["scslabData"]]
+    assert sorted(used) == sorted(pool)
+    # the sanctions and wrongful-sanctions panels read the same rows: stored once
+    assert sum("same" in p for p in pool.values()) >= 1
+    assert html.count("window.vegaEmbed=") == 1 and len(html) < 3_000_000  # one copy of Vega

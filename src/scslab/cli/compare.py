@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from scslab.cli.common import (
     Days,
@@ -22,55 +22,118 @@ from scslab.cli.common import (
     run_options,
 )
 from scslab.errors import ScslabError
-from scslab.experiments.compare import CompareError, Comparison, build_specs, compare
+from scslab.experiments.compare import (
+    CompareError,
+    Comparison,
+    build_specs,
+    compare,
+    printed,
+)
+from scslab.metrics.figures import figure, interval, is_share
 
-# what is printed without --all/--only (the parquet always has every measure)
-PRINTED = ("listed_mean_last_100_days", "listed_end", "listings_new",
-           "residents_ever_listed", "residents_ever_wrongfully_listed",
-           "wrongful_share_of_list_days", "wrongful_blocks_per_100k",
-           "mean_days_to_correct_wrongful_listing", "records_created", "blocked_",
-           "green_channel_days_saved_", "acts_total_", "poverty_trap_share", "listing_rate",
-           "wrongful_listing_rate", "mean_score", "green_channel_benefit", "di_listing_rate[",
-           "di_blocked_per_resident[")
+MIN_MEASURE_WIDTH = 16  # below this the measure gets a line of its own above its rows
+GAP = "  "
 
 
-def _fmt(v: float) -> str:
-    if v is None or not np.isfinite(v):
-        return "-"
-    if v == int(v) and abs(v) < 1e15:
-        return f"{int(v):,}"
-    if abs(v) >= 100:
-        return f"{v:,.1f}"
-    return f"{v:.4g}"
+def _wrap_name(name: str, width: int) -> list[str]:
+    """A measure name cut into lines of at most ``width`` after ``_ [ / =`` (never inside a
+    word unless a word alone is longer than the line)."""
+    pieces = re.findall(r"[^_\[/=]*[_\[/=]|[^_\[/=]+$", name) or [name]
+    lines, cur = [], ""
+    for p in pieces:
+        while len(p) > width:  # a word longer than the line: fold it
+            if cur:
+                lines.append(cur)
+                cur = ""
+            lines.append(p[:width])
+            p = p[width:]
+        if len(cur) + len(p) > width and cur:
+            lines.append(cur)
+            cur = ""
+        cur += p
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def _selected(comp: Comparison, measures_filter: str | None, everything: bool):
+    tab = comp.table
+    if measures_filter:
+        return tab[tab["measure"].str.contains(measures_filter, regex=False)]
+    if everything:
+        return tab
+    return printed(tab)
 
 
 def render(comp: Comparison, *, measures_filter: str | None = None,
-           everything: bool = False) -> Table:
-    """A rich Table of the comparison (one block of rows per measure): the measures whose
-    name contains ``measures_filter``, else everything or the :data:`PRINTED` ones."""
-    pct = f"{comp.level:.0%}"
-    t = Table(box=None, title=f"comparison, seed {comp.seed}, {comp.replicates} replicate(s)")
-    t.add_column("measure", no_wrap=True)
-    t.add_column("scenario", no_wrap=True)
-    for name in ("value", "difference", f"{pct} interval"):
-        t.add_column(name, justify="right" if name != f"{pct} interval" else "left")
-    tab = comp.table
-    if measures_filter:
-        tab = tab[tab["measure"].str.contains(measures_filter, regex=False)]
-    elif not everything:
-        tab = tab[tab["measure"].map(
-            lambda m: m in PRINTED or any(m.startswith(p) for p in PRINTED if p[-1] in "_["))]
-    last = None
-    for row in tab.itertuples(index=False):
-        shown = row.measure if row.measure != last else ""
-        last = row.measure
-        if row.scenario == comp.labels[0]:
-            diff, iv = "(reference)", ""
+           everything: bool = False, width: int = 80) -> str:
+    """The comparison as text for a terminal ``width`` columns wide (one block of rows per
+    measure): the measures whose name contains ``measures_filter``, else everything or the
+    printed ones (:data:`scslab.experiments.compare.PRINTED`).
+
+    Figures are never cut: measure names wrap to the room left beside them, and when even
+    that is too narrow each measure's name gets a line of its own above its rows.  Shares
+    are percentages and their differences percentage points.
+    """
+    ref = comp.labels[0]
+    with_interval = comp.replicates > 1
+    iv_head = f"{comp.level:.0%} interval"
+    head = ["scenario", "value", "difference", *([iv_head] if with_interval else [])]
+    rows: list[tuple[str, list[str]]] = []
+    for row in _selected(comp, measures_filter, everything).itertuples(index=False):
+        share = is_share(row.measure)
+        cells = [row.scenario, figure(row.value, share=share)]
+        if row.scenario == ref:
+            cells += ["(reference)", *([""] if with_interval else [])]
         else:
-            diff = _fmt(row.difference)
-            iv = "" if not np.isfinite(row.lo) else f"[{_fmt(row.lo)}, {_fmt(row.hi)}]"
-        t.add_row(escape(shown), escape(row.scenario), _fmt(row.value), diff, iv)
-    return t
+            cells.append(figure(row.difference, share=share, signed=True))
+            if with_interval:
+                cells.append(interval(row.lo, row.hi, share=share) or "-")
+        rows.append((row.measure, cells))
+    widths = [max([len(head[i])] + [len(c[i]) for _, c in rows]) for i in range(len(head))]
+    right = [False, True, True, False]
+
+    def line(cells: list[str]) -> str:
+        return GAP.join(c.rjust(w) if right[i] else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    rest = sum(widths) + len(GAP) * (len(widths) - 1)
+    longest = max([len("measure")] + [len(m) for m, _ in rows])
+    measure_w = min(longest, width - rest - len(GAP))
+    side_by_side = measure_w >= min(longest, MIN_MEASURE_WIDTH)
+    n = len(comp.labels)
+    out = [f"comparison of {n} scenario{'s' if n != 1 else ''} on the same synthetic "
+           f"population, seed {comp.seed}, {comp.replicates} replicate"
+           f"{'s' if comp.replicates != 1 else ''}",
+           f"difference: each scenario minus {ref}, paired replicate by replicate"
+           + (f"; {iv_head} over the {comp.replicates} paired differences"
+              if with_interval else "")]
+    if not with_interval:
+        out.append("no interval: one replicate shows no spread between seeds; run "
+                   "--replicates 5 (or more) for intervals")
+    if any(is_share(m) for m, _ in rows):
+        out.append("shares are percentages; their differences are percentage points (pp)")
+    out = [w for text in out for w in textwrap.wrap(text, max(width, 20))]
+    out.append("")
+    if side_by_side:
+        out.append(("measure".ljust(measure_w) + GAP + line(head)).rstrip())
+    else:
+        out.append("measure")
+        out.append(("  " + line(head)).rstrip())
+    groups: dict[str, list[list[str]]] = {}
+    for measure, cells in rows:
+        groups.setdefault(measure, []).append(cells)
+    for measure, block in groups.items():
+        if side_by_side:
+            names = _wrap_name(measure, measure_w)
+            for i in range(max(len(names), len(block))):
+                name = names[i] if i < len(names) else ""
+                cells = line(block[i]) if i < len(block) else ""
+                out.append((name.ljust(measure_w) + GAP + cells).rstrip())
+        else:
+            out.extend(_wrap_name(measure, max(width, 20)))
+            out.extend(("  " + line(cells)).rstrip() for cells in block)
+    return "\n".join(out)
 
 
 def compare_command(
@@ -121,7 +184,8 @@ def compare_command(
                        on_run=tick)
     except ScslabError as e:
         fail(e)
-    out.print(render(comp, measures_filter=only, everything=all_))
+    out.print(render(comp, measures_filter=only, everything=all_, width=out.size.width),
+              soft_wrap=True, markup=False, highlight=False)
     for n in comp.notes:
         console.print(f"[yellow]note:[/yellow] {escape(n)}")
     if out_dir is not None:

@@ -9,12 +9,12 @@ import typer
 
 from scslab.cli.common import fail, print_path
 from scslab.errors import ScslabError
-from scslab.outputs.rundir import read_manifest
-from scslab.report.html import write_report
+from scslab.report.kinds import kind_of, write_report_of
 
 
 def report_command(
-    run_dirs: Annotated[list[Path], typer.Argument(help="one or more run directories")],
+    run_dirs: Annotated[list[Path], typer.Argument(
+        help="one or more run directories, or a comparison directory (compare --out)")],
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write")] = (
         Path("report.html")),
     title: Annotated[str | None, typer.Option(help="the report's title")] = None,
@@ -22,11 +22,15 @@ def report_command(
         "--twin", help="also run each run's system-off twin (same population and seed) "
                        "to show deterrence and chilling; takes as long as the run")] = False,
 ) -> None:
-    """Write a self-contained HTML report of one run, or a comparison of several."""
+    """Write a self-contained HTML report of runs side by side, or of a comparison.
+
+    The directories say what the report shows: run directories (scslab run --out) side by
+    side, or a comparison directory (scslab compare --out) with its differences.
+    """
     try:
         for d in run_dirs:
-            read_manifest(d)
-        path = write_report(run_dirs, output, title=title, twin=twin)
+            kind_of(d)  # before any work: every directory is one scslab can read
+        path = write_report_of(run_dirs, output, title=title, twin=twin)
     except ScslabError as e:
         fail(e)
     except OSError as e:

@@ -128,13 +128,33 @@ def run_command(
 
 
 def print_summary(summary: dict) -> None:
-    t = Table("measure", "value", box=None, title="summary")
-    t.add_row("residents x days", f"{summary['residents']:,} x {summary['days']:,}")
-    t.add_row("listed at end", f"{summary['listed_end']:,}")
-    t.add_row("new listings", f"{summary['listings_new']:,}")
-    t.add_row("wrongful share of list-days", f"{summary['wrongful_share_of_list_days']:.1%}")
+    """The key figures of a run; a scaled run's counts also scaled up, labelled."""
+    scale = float(summary.get("scale", 1.0) or 1.0)
+    up = summary.get("scaled") if scale != 1.0 else None
+    columns = ["measure", "value"] + (["scaled up to the whole population"] if up else [])
+    title = "summary"
+    caption = None
+    if up:
+        title = f"summary of a {scale:g} sample (--scale {scale:g})"
+        caption = (f"simulated {summary['residents']:,} of about {up['residents']:,.0f} "
+                   f"residents; scaled up = simulated / {scale:g}; shares need no scaling")
+    t = Table(*columns, box=None, title=title, caption=caption)
+
+    def row(label: str, value: str, scaled: str = "") -> None:
+        t.add_row(label, value, *([scaled] if up else []))
+
+    row("residents x days", f"{summary['residents']:,} x {summary['days']:,}",
+        f"{up['residents']:,.0f} x {summary['days']:,}" if up else "")
+    row("listed at end", f"{summary['listed_end']:,}", f"{up['listed_end']:,.0f}" if up else "")
+    row("new listings", f"{summary['listings_new']:,}",
+        f"{up['listings_new']:,.0f}" if up else "")
+    share = f"{summary['wrongful_share_of_list_days']:.1%}"
+    row("wrongful share of list-days", share, share if up else "")
     for k, v in summary["blocked"].items():
-        t.add_row(f"blocked {k}", f"{v:,} ({summary['blocked_wrongful'][k]:,} wrongful)")
-    t.add_row("records created", f"{summary['records_created']:,}")
-    t.add_row("wall time", f"{summary['seconds']:.2f} s")
+        w = summary["blocked_wrongful"][k]
+        row(f"blocked {k}", f"{v:,} ({w:,} wrongful)",
+            f"{up['blocked'][k]:,.0f} ({up['blocked_wrongful'][k]:,.0f} wrongful)" if up else "")
+    row("records created", f"{summary['records_created']:,}",
+        f"{up['records_created']:,.0f}" if up else "")
+    row("wall time", f"{summary['seconds']:.2f} s")
     out.print(t)

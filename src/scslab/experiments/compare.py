@@ -26,6 +26,7 @@ A scenario is given as
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -39,7 +40,8 @@ import pandas as pd
 from scslab.drawing import draw
 from scslab.errors import ScenarioError, ScslabError
 from scslab.files import atomic_write_bytes, atomic_write_text
-from scslab.metrics.frame import summarise
+from scslab.metrics.figures import figure, interval, is_share
+from scslab.metrics.frame import GroupMetricFrame, summarise
 from scslab.metrics.measures import run_measures
 from scslab.outputs.rundir import read_manifest
 from scslab.run.options import RunOptions
@@ -48,6 +50,23 @@ from scslab.run.result import RunResult, load_run
 from scslab.scenario.loader import deep_merge, load_scenario, parse_set, shipped_scenarios
 from scslab.scenario.schema import Scenario
 from scslab.scenario.twin import system_off
+
+# the measures shown without --all/--only, in the terminal and in a comparison's report (a
+# name ending in _ or [ stands for every measure it begins; the parquet has them all)
+PRINTED = ("listed_mean_last_100_days", "listed_end", "listings_new",
+           "residents_ever_listed", "residents_ever_wrongfully_listed",
+           "wrongful_share_of_list_days", "wrongful_blocks_per_100k",
+           "mean_days_to_correct_wrongful_listing", "records_created", "blocked_",
+           "green_channel_days_saved_", "acts_total_", "poverty_trap_share", "listing_rate",
+           "wrongful_listing_rate", "mean_score", "green_channel_benefit", "di_listing_rate[",
+           "di_blocked_per_resident[")
+
+
+def printed(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a comparison table whose measure is one of :data:`PRINTED`."""
+    return table[table["measure"].map(
+        lambda m: m in PRINTED or any(m.startswith(p) for p in PRINTED if p[-1] in "_["))]
+
 
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 
@@ -203,7 +222,11 @@ def run_specs(specs: list[Spec], options: RunOptions | None = None, *, replicate
 
 @dataclass
 class Comparison:
-    """A finished comparison: the long table, the runs behind it and notes."""
+    """A finished comparison: the long table, the runs behind it and notes.
+
+    A comparison read back with :func:`load_comparison` has its table and settings but no
+    runs (``runs`` is empty; the run directories were never written).
+    """
 
     table: pd.DataFrame
     labels: list[str]
@@ -212,6 +235,8 @@ class Comparison:
     replicates: int
     level: float
     notes: list[str] = field(default_factory=list)
+    path: Path | None = None
+    meta: dict = field(default_factory=dict, repr=False)  # comparison.json as read
 
     def wide(self, column: str = "value") -> pd.DataFrame:
         """One row per measure, one column per scenario."""
@@ -220,8 +245,104 @@ class Comparison:
 
     def plot(self, measures: list[str] | None = None):
         """An Altair chart for notebooks: each scenario's difference from the first, with
-        its interval over replicates, one panel per measure."""
+        its interval over replicates, one panel per measure, and the zero line."""
         return draw("comparison", self, measures)
+
+    def group_frames(self, sensitive_features, *, metrics=None) -> dict:
+        """A :class:`GroupMetricFrame` per scenario over its replicates: from the residents
+        tables of traced runs, else from the ``groups`` tables (single attributes)."""
+        if not self.runs:
+            raise CompareError("this comparison was read from disk and has no runs; group "
+                               "metrics need the runs (scslab.compare(...) in this session)")
+        frames = {}
+        for lab, rs in self.runs.items():
+            if all(r.residents is not None for r in rs):
+                frames[lab] = GroupMetricFrame(residents=[r.residents for r in rs],
+                                               sensitive_features=sensitive_features,
+                                               metrics=metrics)
+            else:
+                frames[lab] = GroupMetricFrame(groups=[r.groups for r in rs],
+                                               sensitive_features=sensitive_features,
+                                               metrics=metrics)
+        return frames
+
+    def group_difference(self, sensitive_features, scenario: str, *, reference=None,
+                         metrics=None, level: float | None = None) -> pd.DataFrame:
+        """Per group, ``scenario`` minus the first scenario, paired replicate by replicate,
+        with an interval (columns ``value, lo, hi, replicates``, indexed by group and
+        metric); with ``reference`` (a group), each group's change minus the reference
+        group's change.  See :meth:`GroupMetricFrame.difference_from`."""
+        if scenario not in self.labels:
+            raise CompareError(f"no scenario {scenario!r} in this comparison; scenarios: "
+                               + ", ".join(self.labels))
+        frames = self.group_frames(sensitive_features, metrics=metrics)
+        return frames[scenario].intervals(
+            "difference_from", other=frames[self.labels[0]], reference=reference,
+            level=self.level if level is None else level)
+
+    def __repr__(self) -> str:
+        return summary_text(self)
+
+    def _repr_html_(self) -> str:
+        return summary_html(self)
+
+
+HEADLINE_MEASURES = ("listed_end", "wrongful_share_of_list_days", "wrongful_blocks_per_100k",
+                     "listings_new")
+
+
+def _headline(comp: Comparison) -> pd.DataFrame:
+    t = comp.table
+    return t[t["measure"].isin(HEADLINE_MEASURES)]
+
+
+def summary_text(comp: Comparison) -> str:
+    """A few lines: the scenarios, seeds, and the headline differences."""
+    where = f", read from {comp.path}" if comp.path else ""
+    lines = [f"Comparison of {len(comp.labels)} scenarios ({', '.join(comp.labels)}), seed "
+             f"{comp.seed}, {comp.replicates} replicate(s), {comp.table['measure'].nunique()} "
+             f"measures{where}"]
+    for row in _headline(comp).itertuples(index=False):
+        if row.scenario == comp.labels[0]:
+            continue
+        share = is_share(row.measure)
+        iv = interval(row.lo, row.hi, share=share)
+        lines.append(f"  {row.measure} {row.scenario}: {figure(row.value, share=share)} "
+                     f"({figure(row.difference, share=share, signed=True)}"
+                     f"{' ' + iv if iv else ''})")
+    lines.append("  .table (every measure), .wide(), .plot(), scslab report DIR")
+    return "\n".join(lines)
+
+
+def summary_html(comp: Comparison) -> str:
+    """The headline measures as a small HTML table (a notebook's display)."""
+    def esc(v) -> str:
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{esc(x)}</th>" for x in ("measure", *comp.labels))
+    body = []
+    for measure, rows in _headline(comp).groupby("measure", sort=False):
+        share = is_share(measure)
+        by = rows.set_index("scenario")
+        cells = []
+        for lab in comp.labels:
+            if lab not in by.index:
+                cells.append("<td></td>")
+                continue
+            r = by.loc[lab]
+            text = figure(r["value"], share=share)
+            if lab != comp.labels[0]:
+                iv = interval(r["lo"], r["hi"], share=share)
+                text += (f" <small>({figure(r['difference'], share=share, signed=True)}"
+                         f"{' ' + iv if iv else ''})</small>")
+            cells.append(f"<td>{text}</td>")
+        body.append(f"<tr><td>{esc(measure)}</td>{''.join(cells)}</tr>")
+    cap = esc(f"Comparison, seed {comp.seed}, {comp.replicates} replicate(s); in brackets the "
+              f"difference from {comp.labels[0]}"
+              + (f" and its {comp.level:.0%} interval" if comp.replicates > 1 else "")
+              + f". {comp.table['measure'].nunique()} measures in ")
+    return (f"<table><caption>{cap}<code>.table</code>.</caption><thead><tr>{head}</tr>"
+            f"</thead><tbody>{''.join(body)}</tbody></table>")
 
 
 def compare(
@@ -292,6 +413,7 @@ def write_comparison(comp: Comparison, out: str | Path) -> Path:
                             for lab, rs in comp.runs.items()},
         "residents": {lab: rs[0].manifest.get("residents") for lab, rs in comp.runs.items()},
         "days": {lab: rs[0].manifest.get("days") for lab, rs in comp.runs.items()},
+        "scale": {lab: rs[0].manifest.get("scale", 1.0) for lab, rs in comp.runs.items()},
         "notes": comp.notes,
     }
     target = out / "comparison.parquet"
@@ -302,3 +424,40 @@ def write_comparison(comp: Comparison, out: str | Path) -> Path:
     except OSError as e:
         raise CompareError(f"{out}: cannot write the comparison: {e.strerror or e}") from None
     return target
+
+
+COMPARISON_FILES = ("comparison.parquet", "comparison.json")
+
+
+def is_comparison_dir(path: str | Path) -> bool:
+    """True for a directory written by ``scslab compare --out``."""
+    p = Path(path)
+    return all((p / f).is_file() for f in COMPARISON_FILES)
+
+
+def load_comparison(path: str | Path) -> Comparison:
+    """Read a comparison written by ``scslab compare --out DIR`` (or ``compare(out=...)``).
+
+    The result has the table and the settings (scenarios, seed, replicates, level, notes)
+    but no runs: ``plot()``, ``wide()`` and the report work; group metrics need the runs.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        raise CompareError(f"{p}: no such comparison directory")
+    missing = [f for f in COMPARISON_FILES if not (p / f).is_file()]
+    if missing:
+        raise CompareError(f"{p}: not a comparison directory (no {' or '.join(missing)}); "
+                           "scslab compare ... --out DIR writes one")
+    try:
+        meta = json.loads((p / "comparison.json").read_text())
+        table = pd.read_parquet(p / "comparison.parquet")
+    except (OSError, ValueError) as e:
+        raise CompareError(f"{p}: unreadable comparison ({e})") from None
+    need = {"measure", "scenario", "value", "difference", "lo", "hi"}
+    if not isinstance(meta, dict) or "scenarios" not in meta or not need <= set(table.columns):
+        raise CompareError(f"{p}: the comparison files are damaged (need comparison.json "
+                           f"with scenarios and a table with {', '.join(sorted(need))})")
+    return Comparison(table=table, labels=list(meta["scenarios"]), runs={},
+                      seed=int(meta.get("seed", 0)), replicates=int(meta.get("replicates", 1)),
+                      level=float(meta.get("level", 0.95)), notes=list(meta.get("notes", [])),
+                      path=p, meta=meta)

@@ -358,16 +358,60 @@ class GroupMetricFrame:
 
         return f
 
+    # ---- two scenarios, paired replicate by replicate -------------------------------------
+    def difference_from(self, other: GroupMetricFrame, *, reference=None) -> pd.DataFrame:
+        """Each group's metric in this scenario minus the same group's in ``other``.
+
+        Both frames must hold the same replicates of two scenarios (replicate ``r`` at seed
+        ``seed + r`` in both, as :func:`scslab.compare` runs them), so each resident draws
+        the same randomness in both and the differences are paired.  The result is the mean
+        over replicates of the per-replicate differences, by group (rows) and metric.
+
+        With ``reference`` (a group), the reference group's difference is subtracted from
+        every group's: how much more (or less) the change moved this group than the
+        reference group ("does appeal help migrants as much as locals?").  Intervals:
+        ``intervals("difference_from", other=..., reference=...)``.
+        """
+        return _nanmean(self._per_replicate_pair(other, reference))
+
+    def _per_replicate_pair(self, other: GroupMetricFrame, reference) -> list[pd.DataFrame]:
+        if not isinstance(other, GroupMetricFrame):
+            raise MetricFrameError("difference_from needs another GroupMetricFrame")
+        if other.sensitive_features != self.sensitive_features:
+            raise MetricFrameError(
+                "the two frames group residents differently: "
+                f"{' x '.join(self.sensitive_features)} against "
+                f"{' x '.join(other.sensitive_features)}")
+        mine, theirs = sorted(self._by_group_r), sorted(other._by_group_r)
+        if mine != theirs:
+            raise MetricFrameError(
+                f"the two frames hold different replicates ({len(mine)} and {len(theirs)}); "
+                "pairing needs the same seeds in both scenarios")
+        metrics = [m for m in self.metrics if m in other.metrics]
+        out = []
+        for r in mine:
+            a = self._by_group_r[r][metrics]
+            b = other._by_group_r[r][metrics]
+            groups = a.index.union(b.index)  # a group missing in one scenario: NaN
+            d = a.reindex(groups) - b.reindex(groups)
+            if reference is not None:
+                d = d - d.loc[self._check_reference(d, reference)]
+            out.append(d)
+        return out
+
     # ---- intervals over replicates ----------------------------------------------------------
     def intervals(self, statistic: str = "by_group", *, reference=None,
                   method: str = "between_groups", level: float = 0.9,
-                  interval: str = "t") -> pd.DataFrame:
+                  interval: str = "t", other: GroupMetricFrame | None = None
+                  ) -> pd.DataFrame:
         """An interval across replicates for a statistic.
 
         ``statistic`` is one of ``overall``, ``by_group``, ``group_min``, ``group_max``,
-        ``ratio``, ``difference``.  ``interval="t"`` is mean ± t quantile × sd/√K over the K
-        replicates; ``"percentile"`` takes the replicates' empirical quantiles.  With one
-        replicate ``lo`` and ``hi`` are NaN.
+        ``ratio``, ``difference``, or ``difference_from`` with ``other`` (the paired
+        difference from another scenario's frame, see :meth:`difference_from`).
+        ``interval="t"`` is mean ± t quantile × sd/√K over the K replicates;
+        ``"percentile"`` takes the replicates' empirical quantiles.  With one replicate
+        ``lo`` and ``hi`` are NaN.
         """
         stats = {
             "overall": lambda o, g: o,
@@ -377,11 +421,17 @@ class GroupMetricFrame:
             "ratio": self._ratio_fn(reference, method),
             "difference": self._difference_fn(reference, method),
         }
-        if statistic not in stats:
+        if statistic == "difference_from":
+            if other is None:
+                raise MetricFrameError("difference_from needs other= (another scenario's frame)")
+            values = self._per_replicate_pair(other, reference)
+        elif statistic not in stats:
             raise MetricFrameError(
-                f"unknown statistic {statistic!r}; choose one of {', '.join(stats)}"
+                f"unknown statistic {statistic!r}; choose one of {', '.join(stats)}, "
+                "difference_from"
             )
-        values = self._per_replicate(stats[statistic])
+        else:
+            values = self._per_replicate(stats[statistic])
         if isinstance(values[0], pd.DataFrame):
             values = [v.stack(future_stack=True) for v in values]
         mat = pd.concat(values, axis=1).replace([np.inf, -np.inf], np.nan)

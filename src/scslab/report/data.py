@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from scslab.errors import ScslabError
 from scslab.outputs.rundir import read_table
 from scslab.run.result import RunResult, load_run
+
+
+class ReportError(ScslabError):
+    """A report that cannot be made from the directories given."""
 
 
 @dataclass

@@ -128,45 +128,80 @@ def differences(runs: list[RunView]) -> str:
                               for v in vals]])
     if not rows:
         return "<p>The runs use identical scenario settings (they may differ in seed).</p>"
-    return ("<h3>What differs between the runs</h3>"
-            + table(["setting", *[r.label for r in runs]], rows, "diff"))
+    return ("<h3>What differs between the runs</h3><div class=\"scroll\">"
+            + table(["setting", *[r.label for r in runs]], rows, "diff") + "</div>")
+
+
+def scale_banner(runs: list[RunView]) -> str:
+    """What a scaled run stands for, said before any figure (empty when none is scaled)."""
+    said: dict[tuple, list[str]] = {}  # (residents, scale) -> the runs it describes
+    for r in runs:
+        scale = float(r.manifest.get("scale", 1.0) or 1.0)
+        if scale != 1.0:
+            n = int(r.summary.get("residents", r.manifest.get("residents", 0)))
+            said.setdefault((n, scale), []).append(r.label)
+    if not said:
+        return ""
+    parts = []
+    for (n, scale), names in said.items():
+        who = ("This run" if len(runs) == 1 else
+               "Every run" if len(names) == len(runs) else ", ".join(names))
+        parts.append(f"{esc(who)} simulated {n:,} synthetic residents, {scale:.4g} of the "
+                     f"scenario's population of about {n / scale:,.0f} (--scale {scale:g}).")
+    return ('<p class="banner scale">' + " ".join(parts) + " Counts are shown as simulated "
+            "and, in brackets, scaled up to the whole population (divided by the scale); "
+            "rates, shares and per-100k figures need no scaling.</p>")
 
 
 def key_figures(runs: list[RunView]) -> str:
-    def fig(sm: dict, key: str, fmt: str) -> str:
-        v = sm.get(key)
-        return "" if v is None else format(v, fmt)
+    def fig(r: RunView, key: str, fmt: str, count: bool) -> str:
+        v = r.summary.get(key)
+        if v is None:
+            return ""
+        text = format(v, fmt)
+        scale = float(r.manifest.get("scale", 1.0) or 1.0)
+        if count and scale != 1.0:
+            text += f" ({v / scale:,.0f} scaled up)"
+        return text
 
     rows: list[list[str]] = []
-    spec = [
-        ("residents", "residents", ","), ("days", "days", ","),
-        ("listed at end", "listed_end", ","),
-        ("listed per 100k at end", "listed_per_100k_end", ",.0f"),
-        ("new listings", "listings_new", ","),
-        ("wrongful share of list-days", "wrongful_share_of_list_days", ".1%"),
-        ("records created", "records_created", ","),
-        ("false records", "records_created_false", ","),
-        ("misattributed records", "records_created_misattributed", ","),
-        ("wrongful blocks per 100k", "wrongful_blocks_per_100k", ",.0f"),
+    spec = [  # label, summary key, format, a count (scaled up beside a scaled run's)
+        ("residents", "residents", ",", True), ("days", "days", ",", False),
+        ("listed at end", "listed_end", ",", True),
+        ("listed per 100k at end", "listed_per_100k_end", ",.0f", False),
+        ("new listings", "listings_new", ",", True),
+        ("wrongful share of list-days", "wrongful_share_of_list_days", ".1%", False),
+        ("records created", "records_created", ",", True),
+        ("false records", "records_created_false", ",", True),
+        ("misattributed records", "records_created_misattributed", ",", True),
+        ("wrongful blocks per 100k", "wrongful_blocks_per_100k", ",.0f", False),
     ]
-    for label, key, fmt in spec:
+    for label, key, fmt, count in spec:
         if any(key in r.summary for r in runs):
-            rows.append([label, *[fig(r.summary, key, fmt) for r in runs]])
+            rows.append([label, *[fig(r, key, fmt, count) for r in runs]])
     actions = list(dict.fromkeys(a for r in runs for a in r.summary.get("blocked", {})))
     for a in actions:
         cells = []
         for r in runs:
             b = r.summary.get("blocked", {}).get(a)
             w = r.summary.get("blocked_wrongful", {}).get(a)
-            text = "" if b is None else f"{b:,}"
-            cells.append(text + ("" if b is None or w is None else f" ({w:,} wrongful)"))
-        rows.append([f"blocked {a}", *cells])
+            if b is None:
+                cells.append("")
+                continue
+            text = f"{b:,}" + ("" if w is None else f" ({w:,} wrongful)")
+            scale = float(r.manifest.get("scale", 1.0) or 1.0)
+            if scale != 1.0:
+                text += f"; scaled up {b / scale:,.0f}" + (
+                    "" if w is None else f" ({w / scale:,.0f} wrongful)")
+            cells.append(text)
+        rows.append([f"blocked {a.replace('_', ' ')}", *cells])
     header = ["measure", *[r.label for r in runs]]
-    return ('<section id="figures"><h2>Key figures</h2>'
-            + table(header, rows, "figures") + "</section>")
+    return ('<section id="figures"><h2>Key figures</h2><div class="scroll">'
+            + table(header, rows, "figures") + "</div></section>")
 
 
-def charts_section(built: list[tuple[charts.ChartSpec, dict]]) -> tuple[str, str]:
+def charts_section(built: list[tuple[charts.ChartSpec, dict]], pool: DataPool
+                   ) -> tuple[str, str]:
     blocks, data = [], []
     for spec, vl in built:
         cid = f"chart-{spec.key}"
@@ -174,12 +209,81 @@ def charts_section(built: list[tuple[charts.ChartSpec, dict]]) -> tuple[str, str
             f'<section class="chart-block" id="sec-{esc(spec.key)}"><h2>{esc(spec.title)}</h2>'
             f'<p class="caption">{esc(spec.caption)}</p>'
             f'<div class="chart" id="{esc(cid)}" data-rendered="no"></div></section>')
-        data.append(f'<script type="application/json" data-chart="{esc(cid)}">'
-                    f"{script_json(vl)}</script>")
+        data.append(chart_script(cid, pool.take(vl)))
     return "".join(blocks), "".join(data)
 
 
-def resident_section(runs: list[RunView]) -> tuple[str, str]:
+def chart_script(cid: str, spec: dict) -> str:
+    return (f'<script type="application/json" data-chart="{esc(cid)}">'
+            f"{script_json(spec)}</script>")
+
+
+class DataPool:
+    """The rows of every chart of a page, stored once.
+
+    Each chart's ``datasets`` are taken out of its spec (which keeps their names in
+    ``usermeta.scslabData``), written column by column with repeated text stored once per
+    column (``pack``), and a dataset whose rows equal another's is stored as a reference
+    to it.  The page's script unpacks them for each chart before drawing it.  A report of
+    six runs carries its timeseries once per chart instead of as one JSON object per row
+    and point, which is most of its size.
+    """
+
+    def __init__(self):
+        self.packed: dict[str, dict] = {}
+        self._by_content: dict[str, str] = {}
+
+    def take(self, spec: dict) -> dict:
+        spec = dict(spec)
+        datasets = spec.pop("datasets", {}) or {}
+        for name, rows in datasets.items():
+            packed = pack(rows)
+            key = json.dumps(packed, sort_keys=True, default=str)
+            same = self._by_content.get(key)
+            if same is not None and same != name:
+                self.packed[name] = {"same": same}
+            else:
+                self._by_content[key] = name
+                self.packed[name] = packed
+        if datasets:
+            spec["usermeta"] = {**spec.get("usermeta", {}), "scslabData": sorted(datasets)}
+        return spec
+
+    def script(self) -> str:
+        return (f'<script type="application/json" id="scslab-data">'
+                f"{script_json(self.packed)}</script>")
+
+
+def _compact(v):
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            return None
+        return float(f"{v:.6g}")
+    return v
+
+
+def pack(rows: list[dict]) -> dict:
+    """Rows as columns: a column of text with few distinct values becomes ``levels`` and
+    ``codes``; numbers keep 6 significant digits (more than any chart can show).
+
+    >>> pack([{"run": "a", "v": 1.23456789}, {"run": "a", "v": 2}, {"run": "a", "v": 3}])
+    {'n': 3, 'columns': {'run': {'levels': ['a'], 'codes': [0, 0, 0]}, 'v': [1.23457, 2, 3]}}
+    """
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    columns: dict = {}
+    for k in keys:
+        values = [_compact(r.get(k)) for r in rows]
+        if all(isinstance(v, str) or v is None for v in values):
+            levels = list(dict.fromkeys(values))
+            if 2 * len(levels) <= len(values):
+                code = {v: i for i, v in enumerate(levels)}
+                columns[k] = {"levels": levels, "codes": [code[v] for v in values]}
+                continue
+        columns[k] = values
+    return {"n": len(rows), "columns": columns}
+
+
+def resident_section(runs: list[RunView], pool: DataPool) -> tuple[str, str]:
     life = resident.life(runs)
     if life is None:
         return ("", "")
@@ -219,8 +323,7 @@ def resident_section(runs: list[RunView]) -> tuple[str, str]:
                      + (", in every run that traced this resident; lines overlap where the "
                         "runs agree." if several else ".") + "</p>")
         parts.append('<div class="chart" id="chart-resident-score" data-rendered="no"></div>')
-        data = ('<script type="application/json" data-chart="chart-resident-score">'
-                f"{script_json(charts.to_spec(chart))}</script>")
+        data = chart_script("chart-resident-score", pool.take(charts.to_spec(chart)))
     parts.append("</section>")
     return "".join(parts), data
 
@@ -261,7 +364,7 @@ CSS = """
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   color: var(--ink); margin: 0; background: #f6f7f9; }
-main { max-width: 1000px; margin: 0 auto; padding: 24px 28px 60px; background: #fff;
+main { max-width: 1000px; margin: 0 auto; padding: 24px 20px 60px; background: #fff;
   box-shadow: 0 0 0 1px var(--line); }
 h1 { font-size: 28px; margin: 8px 0 4px; }
 h2 { font-size: 21px; margin: 36px 0 6px; padding-top: 12px; border-top: 2px solid var(--line); }
@@ -271,6 +374,10 @@ h3 { font-size: 16px; margin: 20px 0 6px; }
 .caption { color: var(--muted); margin: 0 0 10px; }
 .description { white-space: pre-wrap; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 13.5px; }
+.scroll { max-width: 100%; overflow-x: auto; }
+table.diff td, table.diff th { overflow-wrap: break-word; min-width: 4em; }
+table.diff td:first-child { max-width: 22em; overflow-wrap: anywhere; }
+.chart { max-width: 100%; overflow-x: auto; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px 4px 0; text-align: left;
   vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
@@ -289,14 +396,38 @@ footer { color: var(--muted); font-size: 13px; margin-top: 40px; }
 SCRIPT = """
 (function () {
   var options = %s;
+  var poolNode = document.getElementById("scslab-data");
+  var pool = poolNode ? JSON.parse(poolNode.textContent) : {};
+  function rows(name) {  // a fresh copy for each chart: Vega marks the rows it is given
+    var p = pool[name];
+    while (p && p.same !== undefined) { p = pool[p.same]; }
+    var out = new Array(p.n), k, i, c;
+    for (i = 0; i < p.n; i++) { out[i] = {}; }
+    for (k in p.columns) {
+      c = p.columns[k];
+      if (Array.isArray(c)) { for (i = 0; i < p.n; i++) { out[i][k] = c[i]; } }
+      else { for (i = 0; i < p.n; i++) { out[i][k] = c.levels[c.codes[i]]; } }
+    }
+    return out;
+  }
   var nodes = document.querySelectorAll('script[type="application/json"][data-chart]');
   var tasks = Array.prototype.map.call(nodes, function (node) {
     var id = node.getAttribute("data-chart");
     var el = document.getElementById(id);
     var spec;
-    try { spec = JSON.parse(node.textContent); } catch (err) { return Promise.reject(err); }
+    try {
+      spec = JSON.parse(node.textContent);
+      var names = (spec.usermeta && spec.usermeta.scslabData) || [];
+      if (names.length) { spec.datasets = {}; }
+      names.forEach(function (n) { spec.datasets[n] = rows(n); });
+    } catch (err) { return Promise.reject(err); }
     return vegaEmbed(el, spec, options).then(function () {
       el.setAttribute("data-rendered", "yes");
+      // where the chart was drawn and the room it had (what the browser tests check)
+      var svg = el.querySelector("svg"), box = (svg || el).getBoundingClientRect();
+      el.setAttribute("data-box", [box.left + window.scrollX, box.top + window.scrollY,
+                                   box.width, box.height].map(Math.round).join(","));
+      el.setAttribute("data-room", String(el.clientWidth));
     }).catch(function (err) {
       el.setAttribute("data-rendered", "failed");
       el.textContent = "This chart could not be drawn: " + err;
@@ -311,39 +442,33 @@ SCRIPT = """
 
 
 def build_report(runs: list[RunView], *, title: str | None = None) -> str:
-    """The whole report as one HTML string."""
+    """The whole report of one run or several as one HTML string."""
     if not runs:
         raise ValueError("a report needs at least one run")
     names = ", ".join(r.label for r in runs)
     title = title or (f"scslab report: {names}" if len(runs) > 1 else
                       f"scslab report: {runs[0].label}")
+    pool = DataPool()
     built = charts.build_all(runs)
-    chart_html, chart_data = charts_section(built)
-    res_html, res_data = resident_section(runs)
+    chart_html, chart_data = charts_section(built, pool)
+    res_html, res_data = resident_section(runs, pool)
     nav = [("scenario", "Scenario"), ("figures", "Key figures")]
     nav += [(f"sec-{s.key}", s.title) for s, _ in built]
     if res_html:
         nav.append(("resident", "One resident"))
     nav.append(("reproduce", "Reproduce"))
-    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    body = [
-        "<main>",
-        f"<h1>{esc(title)}</h1>",
-        f'<p class="lede">{len(runs)} run{"s" if len(runs) > 1 else ""} of scslab '
-        f"{esc(_scslab_version())}, report made {esc(created)}.</p>",
-        '<p class="banner">Every resident in these runs is synthetic: simulated people in a '
-        "simulated city. Nothing here describes a real person.</p>",
-        "<nav>" + "".join(f'<a href="#{esc(a)}">{esc(b)}</a>' for a, b in nav) + "</nav>",
-        scenario_section(runs),
-        key_figures(runs),
-        chart_html,
-        res_html,
-        reproduce_section(runs),
-        "<footer>Made by <code>scslab report</code>. The charts are interactive (hover for "
-        "values, the menu exports an image) and work offline: this file loads nothing from "
-        "the network.</footer>",
-        "</main>",
-    ]
+    lede = (f"{len(runs)} run{'s' if len(runs) > 1 else ''} of scslab "
+            f"{esc(_scslab_version())}, report made {esc(_now())}.")
+    body = [scale_banner(runs), scenario_section(runs), key_figures(runs), chart_html,
+            res_html, reproduce_section(runs)]
+    return page(title, lede, nav, body, [chart_data, res_data], pool)
+
+
+def page(title: str, lede: str, nav: list[tuple[str, str]], body: list[str],
+         chart_data: list[str], pool: DataPool) -> str:
+    """A self-contained report page: the sections, the charts' specs, their data stored once
+    (``DataPool``), one copy of the Vega bundle, and the script that draws the charts.
+    ``lede`` is HTML (callers escape what they put in it)."""
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -352,13 +477,27 @@ def build_report(runs: list[RunView], *, title: str | None = None) -> str:
         f"<title>{esc(title)}</title>",
         f"<style>{CSS}</style>",
         "</head><body>",
+        "<main>",
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="lede">{lede}</p>',
+        '<p class="banner">Every resident in these runs is synthetic: simulated people in a '
+        "simulated city. Nothing here describes a real person.</p>",
+        "<nav>" + "".join(f'<a href="#{esc(a)}">{esc(b)}</a>' for a, b in nav) + "</nav>",
         *body,
-        chart_data,
-        res_data,
+        "<footer>Made by <code>scslab report</code>. The charts are interactive (hover for "
+        "values, the menu exports an image) and work offline: this file loads nothing from "
+        "the network.</footer>",
+        "</main>",
+        pool.script(),
+        *chart_data,
         f"<script>{javascript_bundle()}</script>",
         f"<script>{SCRIPT % script_json(EMBED_OPTIONS)}</script>",
         "</body></html>",
     ])
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def add_twin(view: RunView) -> None:

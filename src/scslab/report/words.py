@@ -70,7 +70,8 @@ def key_parameters(s: Scenario) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     p = s.population
     end = s.start + dt.timedelta(days=s.n_days - 1)
-    rows.append(("population", f"{p.residents:,} synthetic residents in {p.units:,} units"))
+    rows.append(("population", f"{p.residents:,} synthetic residents in {p.units:,} "
+                 f"unit{'s' if p.units != 1 else ''}"))
     rows.append(("period", f"{s.n_days:,} days, {s.start.isoformat()} to {end.isoformat()}"))
     rows.append(("seed", str(s.seed)))
     firms = getattr(p, "firms", None)
