@@ -64,8 +64,12 @@ def targets_command(
             title_s = f"{title}\n{sample}: figures dated {side} {after}"
         else:
             title_s = title
-        table = Table("target", "date", "published", "model", "error", "source", box=None,
-                      title=title_s)
+        table = Table(box=None, title=title_s)
+        for col, width in (("target", 12), ("date", 10), ("published", 10), ("model", 10),
+                           ("error", 9)):
+            table.add_column(col, no_wrap=True, min_width=width)
+        # sources are long (with addresses): one line each here, in full in the file
+        table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=24)
         for row in part.itertuples():
             mark = "" if row.within else " !"
             share = abs(row.published) < 1
