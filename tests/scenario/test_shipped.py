@@ -17,7 +17,7 @@ from scslab.scenario.loader import SHIPPED_DIR, shipped_scenarios
 
 EXPECTED = {"tiny", "minimal", "described-beijing", "documented-china", "rongcheng",
             "safeguards", "safeguard-appeals", "safeguard-expiry", "safeguard-data",
-            "safeguard-pooling"}
+            "safeguard-pooling", "hangzhou", "described-china"}
 
 
 def test_all_promised_scenarios_ship_with_a_description_and_sources():
