@@ -144,3 +144,14 @@ def test_calibrate_until_fits_only_earlier_targets(target_sets):
                     until=dt.date(2021, 1, 20), max_evals=2)
     assert [x.name for x in res.targets] == ["mid_jan_listings"]
     assert list(res.table["target"]) == ["mid_jan_listings"]
+
+
+def test_cli_calibrate_until_names_a_bad_date_and_an_empty_selection(target_sets):
+    runner = CliRunner()
+    args = ["calibrate", "minimal", "--targets", str(target_sets), "--params",
+            "acts.negative.rate.per_day", "--residents", "1000"]
+    res = runner.invoke(app, args + ["--until", "31/12/2020"])
+    assert res.exit_code == 2 and "--until 31/12/2020: write a date YYYY-MM-DD" in res.output
+    res = runner.invoke(app, args + ["--until", "2020-12-31"])
+    assert res.exit_code == 2
+    assert "no target is dated on or before 2020-12-31; nothing to fit" in res.output
