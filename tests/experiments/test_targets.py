@@ -155,3 +155,10 @@ def test_cli_calibrate_until_names_a_bad_date_and_an_empty_selection(target_sets
     res = runner.invoke(app, args + ["--until", "2020-12-31"])
     assert res.exit_code == 2
     assert "no target is dated on or before 2020-12-31; nothing to fit" in res.output
+
+
+def test_cli_splits_by_the_files_own_cut_off_by_default(target_sets, tmp_path):
+    rr = scslab.run("minimal", residents=2000, days=60, out=tmp_path / "run")
+    res = CliRunner().invoke(app, ["targets", str(rr.path), "--targets", str(target_sets)])
+    assert "out-of-sample: figures dated after 2021-01-31" in res.output
+    assert "feb_listings" in res.output

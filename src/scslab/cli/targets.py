@@ -15,6 +15,7 @@ from scslab.experiments.targets import (
     IN_SAMPLE,
     TargetsError,
     check_targets,
+    holdout_cutoff,
     sample_errors,
 )
 from scslab.outputs.rundir import MANIFEST
@@ -33,7 +34,8 @@ def targets_command(
         help="targets file or shipped set (default: the scenario's own)")] = None,
     holdout_after: Annotated[str | None, typer.Option(
         help="also read the holdout file; print figures dated after this date "
-             "(YYYY-MM-DD) apart, as out-of-sample")] = None,
+             "(YYYY-MM-DD) apart, as out-of-sample (default: the targets file's until: "
+             "when it names a holdout file)")] = None,
     scale: Scale = None,
     seed: Seed = None,
 ) -> None:
@@ -51,6 +53,7 @@ def targets_command(
         else:
             rr = run(run_ref, run_options(scale=scale, seed=seed))
         ref = targets or rr.manifest.get("scenario_name", "").replace("_", "-")
+        after = after or holdout_cutoff(ref)
         df, tol = check_targets(rr, ref, holdout_after=after)
     except ScslabError as e:
         fail(e)

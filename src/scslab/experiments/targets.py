@@ -197,6 +197,13 @@ def load_holdout(ref: str | Path) -> list[Target]:
     return list(ho.targets)
 
 
+def holdout_cutoff(ref: str | Path) -> dt.date | None:
+    """The cut-off a targets file declares (``until:``) when it names a holdout file: the
+    default split of ``scslab targets``; None if it names no holdout file."""
+    _, tf = read_targets_file(ref)
+    return tf.until if tf.holdout else None
+
+
 def targets_until(targets: list[Target], until: dt.date | None, run_end: dt.date
                   ) -> list[Target]:
     """The targets dated on or before ``until`` (all if ``until`` is None); an undated
