@@ -2,16 +2,22 @@
 published figures."""
 
 import copy
+import datetime as dt
 
 import yaml
 
 import scslab
-from scslab.experiments.targets import check_targets
+from scslab.experiments.targets import (
+    IN_SAMPLE,
+    OUT_OF_SAMPLE,
+    check_targets,
+    load_targets,
+)
 from scslab.scenario.loader import SHIPPED_DIR, shipped_scenarios
 
 EXPECTED = {"tiny", "minimal", "described-beijing", "documented-china", "rongcheng",
             "safeguards", "safeguard-appeals", "safeguard-expiry", "safeguard-data",
-            "safeguard-pooling"}
+            "safeguard-pooling", "hangzhou", "described-china"}
 
 
 def test_all_promised_scenarios_ship_with_a_description_and_sources():
@@ -54,13 +60,51 @@ def test_scale_shrinks_the_population_and_reports_counts_scaled_up():
     assert sc["blocked"] == {k: v / 0.5 for k, v in r.summary["blocked"].items()}
 
 
-def test_documented_china_reproduces_the_published_court_list_figures():
-    """At 0.3% of the population (4.2M residents) every published figure of MODEL.md
-    section 2 (cumulative listings, flights and trains blocked, Nov 2013 - May 2018) is
-    matched within the stated 15% once scaled up; at --scale 0.01 the errors measured were
-    all within 4% (docs/calibration.md)."""
+# In-sample figures the scenario misses today, and why: each needs an engine mechanism
+# (docs/calibration.md).  A fix may remove a name; a new miss fails the test.
+KNOWN_MISSES = {
+    "performed_2013_11_04": "performance is front-loaded after listing (needs compliance)",
+    "flights_2014_08_03": "about 9 refused attempts per person in the first month (retries)",
+    "flights_2015_12_31": "blocks per listed debtor fell about threefold after 2015",
+    "flights_2016_03_01": "as above",
+    "flights_2017_02_14": "as above",
+    "trains_2015_12_31": "as above, for rail",
+    "trains_2016_03_01": "as above, for rail",
+    "performed_2016_12_31": "the published performance series is not consistent in 2016-18",
+    "performed_2018_03_01": "as above",
+    "performed_2018_05_31": "as above",
+    "flights_2018_04_30": "one attempt rate compromises between early and late blocks",
+    "flights_2018_05_31": "as above",
+    "flights_2018_03_01": "as above",
+    "trains_2018_04_30": "as above",
+    "trains_2018_05_31": "as above",
+    "tax_grade_c_or_d_2017": "grade C is nearly empty with three tax acts",
+}
+
+
+def test_documented_china_against_its_in_sample_and_holdout_figures():
+    """At 0.3% of the population (4.2M residents): every listing figure (residents and
+    organisations) and the abnormal-operations list are matched within 15% once scaled up;
+    blocks and performance are within 25% from November 2017 on; the figures it misses
+    today are the known ones above.  The holdout file is read only with holdout_after, and
+    every one of its figures is dated after the in-sample cut-off."""
+    meta, ins = load_targets("documented-china")
+    assert meta["until"] == dt.date(2018, 5, 31) and len(ins) == 39
+    assert all(t.at <= meta["until"] and t.source for t in ins)
     r = scslab.run("documented-china", scale=0.003)
     table, tol = check_targets(r, "documented-china")
-    assert tol == 0.15 and len(table) == 9
-    bad = table[~table["within"]]
-    assert bad.empty, bad.to_string()
+    assert tol == 0.15 and set(table["sample"]) == {IN_SAMPLE} and len(table) == 39
+    missed = set(table.loc[~table["within"], "target"])
+    assert missed <= set(KNOWN_MISSES), missed - set(KNOWN_MISSES)
+    listing = table[table["target"].str.startswith(("listings_", "organisations_", "abnormal"))]
+    assert len(listing) == 17 and listing["within"].all(), listing.to_string()
+    late = table[(table["date"] >= dt.date(2017, 11, 1))
+                 & table["target"].str.startswith(("flights_", "trains_", "performed_"))]
+    assert len(late) == 11 and (late["error"].abs() < 0.25).all(), late.to_string()
+    early = table[(table["date"] < dt.date(2016, 12, 10))
+                  & table["target"].str.startswith("flights_")]
+    assert (early["error"] < -0.25).all(), early.to_string()  # see KNOWN_MISSES
+    both, _ = check_targets(r, "documented-china", holdout_after=meta["until"])
+    held = both[both["file"] == "holdout"]
+    assert len(held) == 22 and (held["sample"] == OUT_OF_SAMPLE).all()
+    assert (both.loc[both["file"] == "targets", "sample"] == IN_SAMPLE).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +46,16 @@ def _bounds_option(text: str | None, n: int) -> list[tuple[float, float]] | None
     return bounds
 
 
+def date_option(name: str, text: str | None) -> dt.date | None:
+    """A --OPTION YYYY-MM-DD value as a date (None if not given)."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CalibrationError(f"{name} {text}: write a date YYYY-MM-DD") from None
+
+
 def calibrate_command(
     scenario: Annotated[str, typer.Argument(help="shipped scenario name or path")],
     targets: Annotated[str, typer.Option(help="targets YAML file or shipped target set")],
@@ -62,10 +73,13 @@ def calibrate_command(
     replicates: Annotated[int, typer.Option(help="seeds averaged per evaluation", min=1)] = 1,
     max_evals: Annotated[int, typer.Option(help="most model evaluations", min=2)] = 40,
     set_: Sets = None,
+    until: Annotated[str | None, typer.Option(
+        help="fit only targets dated on or before this date (YYYY-MM-DD)")] = None,
 ) -> None:
     """Fit scenario parameters to published figures and write a calibrated scenario."""
     options = run_options(seed=seed, residents=residents, scale=scale, days=days, sets=set_)
     try:
+        cutoff = date_option("--until", until)
         plist = [p.strip() for p in params.split(",") if p.strip()]
         bnds = _bounds_option(bounds, len(plist))
         x0 = None
@@ -76,7 +90,7 @@ def calibrate_command(
                 raise CalibrationError(f"--start {start}: numbers, comma-separated") from None
         res = calibrate(
             scenario, targets, plist, options, bounds=bnds, start=x0,
-            replicates=replicates, max_evals=max_evals,
+            replicates=replicates, max_evals=max_evals, until=cutoff,
             on_eval=lambda n, x: console.print(
                 f"[dim]evaluation {n}: "
                 + ", ".join(f"{escape(k)}={v:.6g}" for k, v in x.items()) + "[/dim]"),

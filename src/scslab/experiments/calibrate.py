@@ -23,7 +23,7 @@ import yaml
 from scipy.optimize import least_squares
 
 from scslab.errors import ScenarioError, ScslabError
-from scslab.experiments.targets import Target, load_targets, model_value
+from scslab.experiments.targets import Target, load_targets, model_value, targets_until
 from scslab.files import atomic_write_text
 from scslab.run.options import RunOptions
 from scslab.run.pipeline import run_replicates
@@ -71,12 +71,14 @@ def calibrate(
     scenario: str | Path, targets: str | Path | list[Target], params: list[str],
     options: RunOptions | None = None, *,
     bounds: list[tuple[float, float]] | None = None, start: list[float] | None = None,
-    replicates: int = 1, max_evals: int = 40, on_eval=None,
+    replicates: int = 1, max_evals: int = 40, on_eval=None, until: dt.date | None = None,
 ) -> CalibrationResult:
     """Fit ``params`` (dotted scenario paths) so the model matches ``targets``.
 
     ``options`` are applied to every evaluation (``sets`` to the scenario first); each
-    evaluation averages ``replicates`` runs at seeds ``seed + r``.
+    evaluation averages ``replicates`` runs at seeds ``seed + r``.  With ``until``, only
+    targets dated on or before it are fitted (an undated target counts as dated on the
+    run's last day).
     """
     o = options or RunOptions()
     sets = list(o.sets)
@@ -87,6 +89,10 @@ def calibrate(
     else:
         _, tlist = load_targets(targets)
     base = load_scenario(scenario, sets=sets or None)
+    run_end = base.start + dt.timedelta(days=(o.days or base.n_days) - 1)
+    tlist = targets_until(tlist, until, run_end)
+    if not tlist:
+        raise CalibrationError(f"no target is dated on or before {until}; nothing to fit")
     data = base.model_dump(mode="python", exclude={"end"})
     seed = base.seed if o.seed is None else o.seed
     run_o = o.replace(sets=(), trace=False)

@@ -3,9 +3,15 @@
 A targets file (YAML) lists figures with their sources::
 
     description: what these figures are
+    scenario: documented-china       # optional: the scenario the figures are for
+    tolerance: 0.15                  # optional: relative error counted as a match
+    until: 2018-05-31                # optional: no figure here is dated later
+    holdout: documented-china-holdout  # optional: later figures, read only to validate
     targets:
       - name: flights_blocked_feb_2017
-        measure: blocked_flight      # timeseries column, summary key or comparison measure
+        measure: blocked_flight      # timeseries column, summary key or comparison measure;
+                                     # columns can be summed (a + b) and divided
+                                     # (a / (a + b)) for shares
         at: 2017-02-28               # optional: the value on that date
         cumulative: true             # sum of the column up to ``at`` (or over the run)
         value: 6.15e6
@@ -13,6 +19,12 @@ A targets file (YAML) lists figures with their sources::
                                      # model counts are scaled by per_residents / residents
         scale: 6.15e5                # optional: residual scale (default |value|: relative)
         source: "China Daily, Feb 2017"
+
+A holdout file has the same form (with ``after:`` instead of ``until:``).  Fitting
+(``scslab calibrate``) reads only the file it is given; validation (``scslab targets``)
+also reads its holdout file and reports the errors of figures dated after the cut-off apart
+from those on or before it.  A target without ``at`` is a value over the whole run and
+counts as dated on the run's last day.
 
 Shipped target sets live in ``scslab/targets/`` and can be named without a path.
 ``scslab targets documented-china --scale 0.01`` runs the scenario at 1% of its
@@ -22,107 +34,212 @@ population and prints each published figure beside the model's, scaled back up.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import math
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scslab.errors import ScslabError
 from scslab.metrics.measures import run_measures
 
 TARGETS_DIR = Path(str(resources.files("scslab") / "targets"))
+IN_SAMPLE, OUT_OF_SAMPLE = "in-sample", "out-of-sample"
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+_COLUMN = r"[A-Za-z_][A-Za-z0-9_.]*"
+_SUM = rf"\(?\s*{_COLUMN}(\s*\+\s*{_COLUMN})*\s*\)?"
+MEASURE_PATTERN = rf"^\s*{_SUM}(\s*/\s*{_SUM})?\s*$"
 
 
 class TargetsError(ScslabError):
     """A targets file that cannot be read, or a target a run cannot be measured against."""
 
 
-@dataclass
-class Target:
-    name: str
-    measure: str
-    value: float
+class Target(BaseModel):
+    """One published figure: what it measures, when, its value and its source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    measure: Annotated[str, Field(pattern=MEASURE_PATTERN)]
+    value: Finite
     at: dt.date | None = None
     cumulative: bool = False
-    per_residents: float | None = None
-    scale: float | None = None
+    per_residents: Positive | None = None
+    scale: Positive | None = None
     source: str = ""
+
+    @model_validator(mode="after")
+    def _name(self):
+        if "/" in self.measure and self.per_residents is not None:
+            raise ValueError("a share (a measure with /) is not scaled; drop per_residents")
+        if not self.name:
+            self.name = self.measure.replace(" ", "") + (f"@{self.at}" if self.at else "")
+        return self
 
     @property
     def sigma(self) -> float:
         return float(self.scale) if self.scale else max(abs(self.value), 1e-12)
+
+    def date(self, run_end: dt.date) -> dt.date:
+        """The date the figure describes: ``at``, or the run's last day if undated."""
+        return self.at if self.at is not None else run_end
+
+
+class TargetsFile(BaseModel):
+    """A targets file: its figures and what they are for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    scenario: str | None = None
+    tolerance: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 0.15
+    until: dt.date | None = None
+    after: dt.date | None = None
+    holdout: str | None = None
+    targets: Annotated[list[Target], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _dates(self):
+        names = [t.name for t in self.targets]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"target names must be distinct; repeated: {', '.join(dup)}")
+        for i, t in enumerate(self.targets):
+            if self.until is not None and (t.at is None or t.at > self.until):
+                raise ValueError(f"targets[{i}] ({t.name}) is dated {t.at}, after this "
+                                 f"file's until: {self.until}; move it to the holdout file")
+            if self.after is not None and (t.at is None or t.at <= self.after):
+                raise ValueError(f"targets[{i}] ({t.name}) is dated {t.at}, not after this "
+                                 f"file's after: {self.after}")
+        return self
 
 
 def shipped_targets() -> dict[str, Path]:
     return {p.stem: p for p in sorted(TARGETS_DIR.glob("*.yaml"))}
 
 
-def load_targets(ref: str | Path) -> tuple[dict, list[Target]]:
-    """Read a targets file (a path, or the name of a shipped target set)."""
-    path = Path(ref)
-    if not path.is_file():
-        shipped = shipped_targets()
-        if str(ref) not in shipped:
-            raise TargetsError(
-                f"{ref}: no such targets file or shipped target set; shipped: "
-                + (", ".join(shipped) or "none")
-            )
-        path = shipped[str(ref)]
+def find_targets(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """The path of a targets file: a path (relative to ``relative_to`` if given and found
+    there), or the name of a shipped target set."""
+    for base in ([relative_to] if relative_to is not None else []) + [None]:
+        path = (base / ref) if base is not None else Path(ref)
+        if path.is_file():
+            return path
+    shipped = shipped_targets()
+    if str(ref) not in shipped:
+        raise TargetsError(f"{ref}: no such targets file or shipped target set; shipped: "
+                           + (", ".join(shipped) or "none"))
+    return shipped[str(ref)]
+
+
+def _problem_text(path: Path, data: dict, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function"))]
+        dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            model = Target if "targets" in map(str, loc[:1]) and len(loc) > 2 else TargetsFile
+            msg = f"unknown key; allowed: {', '.join(model.model_fields)}"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        elif e["type"] == "string_pattern_mismatch":
+            msg = ("a measure is a column or summary key, or columns summed with + and "
+                   "optionally divided: a / (a + b)")
+        elif e["type"] in ("finite_number", "float_parsing", "float_type"):
+            msg = "expected a finite number"
+        value = "" if e["type"] in ("missing", "extra_forbidden") else e.get("input")
+        if isinstance(value, dict | list):
+            value = ""
+        text = f"{path}: {dotted or '(top level)'}: {msg}"
+        if value != "" and value is not None:
+            text += f" (got {value!r})"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def read_targets_file(ref: str | Path, relative_to: Path | None = None
+                      ) -> tuple[Path, TargetsFile]:
+    """Read and validate a targets file (a path, or the name of a shipped target set)."""
+    path = find_targets(ref, relative_to)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise TargetsError(f"{path}: cannot read the targets file: {e}") from None
     if not isinstance(data, dict) or not isinstance(data.get("targets"), list):
         raise TargetsError(f"{path}: a targets file is a mapping with a 'targets' list")
-    allowed = {f for f in Target.__dataclass_fields__}
-    targets = []
-    for i, t in enumerate(data["targets"]):
-        where = f"{path}: targets[{i}]"
-        if not isinstance(t, dict):
-            raise TargetsError(f"{where}: each target is a mapping")
-        extra = set(t) - allowed
-        if extra:
-            raise TargetsError(f"{where}: unknown key(s) {', '.join(sorted(extra))}; "
-                                   f"allowed: {', '.join(sorted(allowed))}")
-        for need in ("measure", "value"):
-            if need not in t:
-                raise TargetsError(f"{where}: '{need}' is required")
-        try:
-            value = float(t["value"])
-        except (TypeError, ValueError):
-            raise TargetsError(f"{where}: value must be a number (got {t['value']!r})"
-                                   ) from None
-        at = t.get("at")
-        if at is not None and not isinstance(at, dt.date):
-            try:
-                at = dt.date.fromisoformat(str(at))
-            except ValueError:
-                raise TargetsError(f"{where}: at must be a date YYYY-MM-DD (got {at!r})"
-                                       ) from None
-        targets.append(Target(
-            name=str(t.get("name") or f"{t['measure']}{'@' + str(at) if at else ''}"),
-            measure=str(t["measure"]), value=value, at=at,
-            cumulative=bool(t.get("cumulative", False)),
-            per_residents=float(t["per_residents"]) if t.get("per_residents") else None,
-            scale=float(t["scale"]) if t.get("scale") else None,
-            source=str(t.get("source", "")),
-        ))
-    if not targets:
-        raise TargetsError(f"{path}: the targets list is empty")
-    return {k: v for k, v in data.items() if k != "targets"}, targets
+    try:
+        return path, TargetsFile.model_validate(data)
+    except ValidationError as e:
+        raise TargetsError(_problem_text(path, data, e)) from None
 
 
-def model_value(rr, target: Target) -> float:
-    """The run's value of a target's measure (scaled to ``per_residents`` if given)."""
+def load_targets(ref: str | Path) -> tuple[dict, list[Target]]:
+    """Read a targets file (a path, or the name of a shipped target set): the file's
+    settings (description, tolerance, ...) and its targets."""
+    _, tf = read_targets_file(ref)
+    return tf.model_dump(exclude={"targets"}), list(tf.targets)
+
+
+def load_holdout(ref: str | Path) -> list[Target]:
+    """The targets of the holdout file a targets file names (none if it names none)."""
+    path, tf = read_targets_file(ref)
+    if not tf.holdout:
+        return []
+    _, ho = read_targets_file(tf.holdout, relative_to=path.parent)
+    return list(ho.targets)
+
+
+def holdout_cutoff(ref: str | Path) -> dt.date | None:
+    """The cut-off a targets file declares (``until:``) when it names a holdout file: the
+    default split of ``scslab targets``; None if it names no holdout file."""
+    _, tf = read_targets_file(ref)
+    return tf.until if tf.holdout else None
+
+
+def targets_until(targets: list[Target], until: dt.date | None, run_end: dt.date
+                  ) -> list[Target]:
+    """The targets dated on or before ``until`` (all if ``until`` is None); an undated
+    target describes the whole run and counts as dated on its last day."""
+    if until is None:
+        return list(targets)
+    return [t for t in targets if t.date(run_end) <= until]
+
+
+def split_targets(targets: list[Target], after: dt.date, run_end: dt.date
+                  ) -> tuple[list[Target], list[Target]]:
+    """(in-sample, out-of-sample): targets dated on or before ``after``, and later ones."""
+    return ([t for t in targets if t.date(run_end) <= after],
+            [t for t in targets if t.date(run_end) > after])
+
+
+def measure_terms(measure: str) -> tuple[list[str], list[str]]:
+    """The columns a measure sums, and those its denominator sums (empty: no division)."""
+    num, _, den = measure.partition("/")
+
+    def names(side: str) -> list[str]:
+        return [c.strip() for c in side.strip().strip("()").split("+") if c.strip()]
+
+    return names(num), names(den)
+
+
+def _run_end(rr) -> dt.date:
+    return pd.to_datetime(rr.timeseries["date"]).dt.date.iloc[-1]
+
+
+def _column_value(rr, target: Target, m: str) -> float:
     ts = rr.timeseries
-    m = target.measure
     if target.at is not None:
         if m not in ts.columns:
             raise TargetsError(f"target {target.name}: {m!r} is not a timeseries column; "
-                                   "columns: " + ", ".join(ts.columns[2:]))
+                               "columns: " + ", ".join(ts.columns[2:]))
         dates = pd.to_datetime(ts["date"]).dt.date
         if target.at < dates.iloc[0] or target.at > dates.iloc[-1]:
             raise TargetsError(
@@ -131,20 +248,30 @@ def model_value(rr, target: Target) -> float:
             )
         idx = int(np.searchsorted(dates.to_numpy(), target.at, side="right")) - 1
         col = ts[m].to_numpy(dtype=float)
-        v = float(col[: idx + 1].sum()) if target.cumulative else float(col[idx])
-    else:
-        v = _summary_value(rr.summary, m)
-        if v is None and m in ts.columns:
-            col = ts[m].to_numpy(dtype=float)
-            v = float(col.sum()) if target.cumulative else float(col[-1])
-        if v is None:
-            v = run_measures(rr).get(m)
-        if v is None:
-            keys = [k for k, x in rr.summary.items() if isinstance(x, int | float)]
-            raise TargetsError(
-                f"target {target.name}: unknown measure {m!r}; use a summary key "
-                f"({', '.join(keys)}), a timeseries column or a comparison measure"
-            )
+        return float(col[: idx + 1].sum()) if target.cumulative else float(col[idx])
+    v = _summary_value(rr.summary, m)
+    if v is None and m in ts.columns:
+        col = ts[m].to_numpy(dtype=float)
+        v = float(col.sum()) if target.cumulative else float(col[-1])
+    if v is None:
+        v = run_measures(rr).get(m)
+    if v is None:
+        keys = [k for k, x in rr.summary.items() if isinstance(x, int | float)]
+        raise TargetsError(
+            f"target {target.name}: unknown measure {m!r}; use a summary key "
+            f"({', '.join(keys)}), a timeseries column or a comparison measure"
+        )
+    return v
+
+
+def model_value(rr, target: Target) -> float:
+    """The run's value of a target's measure: a sum of columns, or a ratio of sums (a
+    share); counts are scaled to ``per_residents`` if given."""
+    num, den = measure_terms(target.measure)
+    v = sum(_column_value(rr, target, m) for m in num)
+    if den:
+        d = sum(_column_value(rr, target, m) for m in den)
+        return v / d if d else math.nan
     if target.per_residents:
         v *= target.per_residents / float(rr.manifest["residents"])
     return v
@@ -159,17 +286,42 @@ def _summary_value(summary: dict, key: str) -> float | None:
     return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else None
 
 
+def check_targets(run, targets: str | Path, *, holdout_after: dt.date | None = None
+                  ) -> tuple[pd.DataFrame, float]:
+    """One row per target: published value, model value, relative error, source, and
+    ``sample``; and the file's tolerance (relative, default 0.15).
 
-
-def check_targets(run, targets: str | Path) -> tuple[pd.DataFrame, float]:
-    """One row per target: published value, model value, relative error, source; and the
-    file's tolerance (relative, default 0.15)."""
+    Without ``holdout_after`` the rows are the file's targets, all in-sample.  With it,
+    the rows are the file's targets and those of its holdout file; a row is in-sample when
+    dated on or before ``holdout_after`` and out-of-sample after it.
+    """
     meta, tlist = load_targets(targets)
     tol = float(meta.get("tolerance", 0.15))
     rows = []
-    for t in tlist:
-        v = model_value(run, t)
-        err = v / t.value - 1 if t.value else float("nan")
-        rows.append({"target": t.name, "date": t.at, "published": t.value, "model": v,
-                     "error": err, "within": abs(err) <= tol, "source": t.source})
-    return pd.DataFrame(rows), tol
+    groups = [("targets", tlist)]
+    if holdout_after is not None:
+        groups.append(("holdout", load_holdout(targets)))
+    end = _run_end(run)
+    for file, group in groups:
+        for t in group:
+            v = model_value(run, t)
+            err = v / t.value - 1 if t.value else float("nan")
+            sample = IN_SAMPLE if holdout_after is None or t.date(end) <= holdout_after \
+                else OUT_OF_SAMPLE
+            rows.append({"target": t.name, "date": t.at, "published": t.value, "model": v,
+                         "error": err, "within": abs(err) <= tol, "sample": sample,
+                         "file": file, "source": t.source})
+    df = pd.DataFrame(rows)
+    order = {IN_SAMPLE: 0, OUT_OF_SAMPLE: 1}
+    df = df.sort_values(["sample", "date"], key=lambda c: c.map(order) if c.name == "sample"
+                        else pd.to_datetime(c), kind="stable").reset_index(drop=True)
+    return df, tol
+
+
+def sample_errors(table: pd.DataFrame) -> pd.DataFrame:
+    """Per sample (in-sample, out-of-sample): how many targets, how many within tolerance,
+    and the mean and largest absolute relative error."""
+    g = table.assign(abs_error=table["error"].abs()).groupby("sample", sort=False)
+    return pd.DataFrame({"targets": g.size(), "within": g["within"].sum(),
+                         "mean_abs_error": g["abs_error"].mean(),
+                         "max_abs_error": g["abs_error"].max()})
