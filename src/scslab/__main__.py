@@ -1,3 +1,3 @@
-from scslab.cli import app
+from scslab.cli import main
 
-app(prog_name="scslab")
+main()

@@ -23,6 +23,21 @@ def fail(err: ScslabError) -> NoReturn:
     raise typer.Exit(code=err.exit_code)
 
 
+# what an interrupted command can be resumed from (set by ``scslab run`` once it knows)
+_resumable: list[Path] = []
+
+
+def resumable(path: Path) -> None:
+    """Say that, once its checkpoint exists, the run at ``path`` can be resumed (Ctrl-C
+    then prints how)."""
+    _resumable[:] = [Path(path)]
+
+
+def resumable_target() -> Path | None:
+    """The run directory an interrupted ``scslab run`` can be resumed at, if any."""
+    return _resumable[0] if _resumable else None
+
+
 def command_line() -> str:
     """The command as typed, for manifests and reproduce sections."""
     return "scslab " + " ".join(sys.argv[1:])
@@ -49,7 +64,21 @@ Workers = Annotated[int | None, typer.Option(
     help="run on an embedded local Dask cluster of N worker processes", min=1)]
 Scheduler = Annotated[str | None, typer.Option(
     help="run on an existing Dask cluster, e.g. tcp://host:8786")]
-OutDir = Annotated[Path | None, typer.Option("--out", help="output directory")]
+
+
+def _out_path(raw: str) -> Path:
+    """An --out value as a Path; the empty string (which Path would read as ".") is
+    refused."""
+    if not raw.strip():
+        raise typer.BadParameter("is empty; give the directory to write to")
+    return Path(raw)
+
+
+OutDir = Annotated[Path | None, typer.Option("--out", help="output directory",
+                                             parser=_out_path, metavar="DIR")]
+Force = Annotated[bool, typer.Option(
+    "--force", help="replace a run of another scenario at --out (never anything that is "
+                    "not a scslab run)")]
 
 
 def run_options(*, seed=None, residents=None, scale=None, days=None, sets=None,
