@@ -106,7 +106,7 @@ def run_shard(cm: CompiledModel, units: list[int], index: int,
 def _security():
     """A temporary TLS certificate for an embedded cluster (None without the
     ``cryptography`` package: the cluster then uses plain TCP on the loopback)."""
-    from distributed.security import Security  # Dask loads only when a cluster is asked for
+    from distributed import Security  # Dask loads only when a cluster is asked for
     try:
         return Security.temporary()
     except ImportError:
