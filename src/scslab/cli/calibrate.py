@@ -50,7 +50,7 @@ def calibrate_command(
     targets: Annotated[str, typer.Option(help="targets YAML file or shipped target set")],
     params: Annotated[str, typer.Option(help="comma-separated dotted scenario paths")],
     out_file: Annotated[Path | None, typer.Option(
-        "--out", help="calibrated scenario YAML (default: NAME_calibrated.yaml)")] = None,
+        "--out", help="calibrated scenario YAML (default: NAME-calibrated.yaml)")] = None,
     bounds: Annotated[str | None, typer.Option(
         help="LO:HI per parameter, comma-separated (default: start/20 to start*20)")] = None,
     start: Annotated[str | None, typer.Option(
@@ -81,7 +81,7 @@ def calibrate_command(
                 f"[dim]evaluation {n}: "
                 + ", ".join(f"{escape(k)}={v:.6g}" for k, v in x.items()) + "[/dim]"),
         )
-        target = out_file or Path(f"{res.scenario.name}_calibrated.yaml")
+        target = out_file or Path(f"{res.scenario.name}-calibrated.yaml")
         path = write_calibrated(res, scenario, target, targets_ref=str(targets),
                                 command=command_line())
     except ScslabError as e:

@@ -185,7 +185,7 @@ def write_calibrated(res: CalibrationResult, scenario_ref: str | Path, out: str 
                                                           if t.source]))
     doc = {
         "extends": ref,
-        "name": f"{res.scenario.name}_calibrated"[:60],
+        "name": f"{res.scenario.name}-calibrated"[:100],
         "description": (res.scenario.description.rstrip() + f" Calibrated by scslab calibrate "
                         f"to {targets_ref or 'targets'}: {fitted_desc}."),
         "sources": sources,
