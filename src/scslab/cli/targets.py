@@ -10,10 +10,11 @@ from rich.table import Table
 
 from scslab.cli.common import Scale, Seed, fail, out, run_options
 from scslab.errors import ScslabError
-from scslab.experiments.targets import check_targets
+from scslab.experiments.targets import check_targets, load_targets
 from scslab.outputs.rundir import MANIFEST
 from scslab.run.pipeline import run
 from scslab.run.result import load_run
+from scslab.scenario.loader import load_scenario
 
 
 def targets_command(
@@ -28,9 +29,11 @@ def targets_command(
     try:
         if (Path(run_ref) / MANIFEST).is_file():
             rr = load_run(run_ref)
+            ref = targets or rr.manifest.get("scenario_name", "").replace("_", "-")
         else:
+            ref = targets or load_scenario(run_ref).name
+            load_targets(ref)  # a bad targets file is refused before the model runs
             rr = run(run_ref, run_options(scale=scale, seed=seed))
-        ref = targets or rr.manifest.get("scenario_name", "").replace("_", "-")
         df, tol = check_targets(rr, ref)
     except ScslabError as e:
         fail(e)

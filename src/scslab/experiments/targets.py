@@ -17,6 +17,11 @@ A targets file (YAML) lists figures with their sources::
 Shipped target sets live in ``scslab/targets/`` and can be named without a path.
 ``scslab targets documented-china --scale 0.01`` runs the scenario at 1% of its
 population and prints each published figure beside the model's, scaled back up.
+
+A targets file is read by the scenario loader's YAML reader (same shape checks) and
+validated with pydantic before any run: values finite, populations and scales positive,
+dates real dates, unknown keys refused; every problem names the file, line, path, value
+and what is allowed.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ import datetime as dt
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
-from scslab.errors import ScslabError
+from scslab.errors import ScenarioError, ScslabError
 from scslab.metrics.measures import run_measures
+from scslab.scenario.loader import MAX_FILE_BYTES, key_lines, read_yaml_text
 
 TARGETS_DIR = Path(str(resources.files("scslab") / "targets"))
 
@@ -60,8 +67,44 @@ def shipped_targets() -> dict[str, Path]:
     return {p.stem: p for p in sorted(TARGETS_DIR.glob("*.yaml"))}
 
 
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class TargetSpec(BaseModel):
+    """One published figure, as written in a targets file."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    measure: Annotated[str, Field(min_length=1)]
+    value: Finite
+    at: dt.date | None = None
+    cumulative: StrictBool = False
+    per_residents: Positive | None = None
+    scale: Positive | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _zero_needs_a_scale(self):
+        if self.value == 0 and self.scale is None:
+            raise ValueError("a target of 0 needs a 'scale' (the residual is (model - "
+                             "value) / scale; by default scale is |value|)")
+        return self
+
+
+class TargetsFile(BaseModel):
+    """A targets file: published figures with their sources."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    scenario: str | None = None
+    sources: list[str] = []
+    tolerance: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 0.15
+    targets: Annotated[list[TargetSpec], Field(min_length=1)]
+
+
 def load_targets(ref: str | Path) -> tuple[dict, list[Target]]:
-    """Read a targets file (a path, or the name of a shipped target set)."""
+    """Read and validate a targets file (a path, or the name of a shipped target set)."""
     path = Path(ref)
     if not path.is_file():
         shipped = shipped_targets()
@@ -72,47 +115,65 @@ def load_targets(ref: str | Path) -> tuple[dict, list[Target]]:
             )
         path = shipped[str(ref)]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise TargetsError(f"{path}: cannot read the targets file: {e}") from None
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise TargetsError(f"{path}: too large to be a targets file")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        why = e.reason if isinstance(e, UnicodeDecodeError) else (e.strerror or str(e))
+        raise TargetsError(f"{path}: cannot read the targets file: {why}") from None
+    try:
+        data, node = read_yaml_text(text, str(path))
+    except ScenarioError as e:
+        raise TargetsError(e.render()) from None
     if not isinstance(data, dict) or not isinstance(data.get("targets"), list):
         raise TargetsError(f"{path}: a targets file is a mapping with a 'targets' list")
-    allowed = {f for f in Target.__dataclass_fields__}
-    targets = []
-    for i, t in enumerate(data["targets"]):
-        where = f"{path}: targets[{i}]"
-        if not isinstance(t, dict):
-            raise TargetsError(f"{where}: each target is a mapping")
-        extra = set(t) - allowed
-        if extra:
-            raise TargetsError(f"{where}: unknown key(s) {', '.join(sorted(extra))}; "
-                                   f"allowed: {', '.join(sorted(allowed))}")
-        for need in ("measure", "value"):
-            if need not in t:
-                raise TargetsError(f"{where}: '{need}' is required")
-        try:
-            value = float(t["value"])
-        except (TypeError, ValueError):
-            raise TargetsError(f"{where}: value must be a number (got {t['value']!r})"
-                                   ) from None
-        at = t.get("at")
-        if at is not None and not isinstance(at, dt.date):
-            try:
-                at = dt.date.fromisoformat(str(at))
-            except ValueError:
-                raise TargetsError(f"{where}: at must be a date YYYY-MM-DD (got {at!r})"
-                                       ) from None
-        targets.append(Target(
-            name=str(t.get("name") or f"{t['measure']}{'@' + str(at) if at else ''}"),
-            measure=str(t["measure"]), value=value, at=at,
-            cumulative=bool(t.get("cumulative", False)),
-            per_residents=float(t["per_residents"]) if t.get("per_residents") else None,
-            scale=float(t["scale"]) if t.get("scale") else None,
-            source=str(t.get("source", "")),
-        ))
-    if not targets:
-        raise TargetsError(f"{path}: the targets list is empty")
-    return {k: v for k, v in data.items() if k != "targets"}, targets
+    try:
+        spec = TargetsFile.model_validate(data)
+    except ValidationError as e:
+        raise TargetsError(_render(e, path, key_lines(node))) from None
+    targets = [
+        Target(name=t.name or f"{t.measure}{'@' + str(t.at) if t.at else ''}",
+               measure=t.measure, value=float(t.value), at=t.at, cumulative=t.cumulative,
+               per_residents=t.per_residents, scale=t.scale, source=t.source)
+        for t in spec.targets
+    ]
+    meta = {k: v for k, v in data.items() if k != "targets"}
+    meta["tolerance"] = spec.tolerance
+    return meta, targets
+
+
+_ALLOWED = {
+    "finite_number": "expected a finite number (not .nan or .inf)",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "greater_than": "expected a number above 0",
+    "date_parsing": "expected a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "expected a date YYYY-MM-DD",
+    "date_type": "expected a date YYYY-MM-DD",
+    "bool_type": "expected true or false",
+    "missing": "required field is missing",
+}
+
+
+def _render(err: ValidationError, path: Path, lines: dict) -> str:
+    """Each problem on a line: file:line: path: what is wrong (got value); allowed."""
+    problems = []
+    for e in err.errors(include_url=False):
+        loc = [str(p) for p in e["loc"]]
+        dotted = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc).lstrip(".")
+        msg = _ALLOWED.get(e["type"]) or e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            model = TargetSpec if len(loc) > 1 else TargetsFile
+            msg = "unknown key; allowed: " + ", ".join(model.model_fields)
+        line = None
+        for n in range(len(loc), 0, -1):
+            line = lines.get(tuple(loc[:n]))
+            if line:
+                break
+        problems.append({"file": str(path), "line": line, "path": dotted,
+                         "value": "" if e["type"] in ("missing", "extra_forbidden")
+                         else e.get("input"), "message": msg})
+    return ScenarioError(problems).render()
 
 
 def model_value(rr, target: Target) -> float:
@@ -165,7 +226,7 @@ def check_targets(run, targets: str | Path) -> tuple[pd.DataFrame, float]:
     """One row per target: published value, model value, relative error, source; and the
     file's tolerance (relative, default 0.15)."""
     meta, tlist = load_targets(targets)
-    tol = float(meta.get("tolerance", 0.15))
+    tol = float(meta["tolerance"])
     rows = []
     for t in tlist:
         v = model_value(run, t)

@@ -165,6 +165,14 @@ def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
     return data, lines
 
 
+def key_lines(node) -> dict[tuple, int]:
+    """The line of every key and list item of a composed document, by path tuple."""
+    out: dict[tuple, int] = {}
+    if node is not None:
+        _index_lines(node, (), out)
+    return out
+
+
 def _index_lines(node, prefix: tuple, out: dict) -> None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
