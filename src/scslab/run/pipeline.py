@@ -46,6 +46,13 @@ def prepare(scenario: ScenarioRef = "tiny", options: RunOptions | None = None) -
     after every override.
     """
     o = options or RunOptions()
+    if not isinstance(scenario, str | Path | Scenario):
+        raise ScenarioError([{"file": "", "path": "scenario", "value": repr(scenario)[:60],
+                              "message": "expected a shipped scenario name, a path to a "
+                                         "scenario file or a Scenario"}])
+    if not isinstance(o, RunOptions):
+        raise ScenarioError([{"file": "", "path": "options", "value": repr(o)[:60],
+                              "message": "expected a RunOptions"}])
     overrides: dict = {}
     if o.seed is not None:
         overrides["seed"] = o.seed
@@ -72,10 +79,6 @@ def prepare(scenario: ScenarioRef = "tiny", options: RunOptions | None = None) -
                 {"file": "--set" if o.sets else "options",
                  "path": ".".join(str(x) for x in err["loc"]), "value": err.get("input", ""),
                  "message": err["msg"]} for err in e.errors(include_url=False)]) from None
-    elif not isinstance(scenario, str | Path):
-        raise ScenarioError([{"file": "", "path": "scenario", "value": repr(scenario)[:60],
-                              "message": "expected a shipped scenario name, a path to a "
-                                         "scenario file or a Scenario"}])
     else:
         s = load_scenario(scenario, overrides=overrides or None, sets=list(o.sets) or None)
     if o.days is not None:
@@ -234,6 +237,9 @@ def run(
     are identical for any value, and for any number of ``threads`` or Dask ``workers``.
     """
     check_placement(shards=shards, threads=threads, workers=workers, scheduler=scheduler)
+    if not isinstance(force, bool):
+        raise ScenarioError([{"file": "options", "path": "force", "value": force,
+                              "message": "expected true or false"}])
     cm = prepare(scenario, options)
     if out is not None:
         out = check_target(out, cm.scenario.name, force=force)
