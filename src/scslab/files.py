@@ -197,6 +197,7 @@ def hold_lock(target: str | Path) -> Iterator[None]:
 def _acquire(lock: Path, target) -> int:
     for _ in range(100):
         try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
             raise RunDirError(f"{target}: cannot take the lock {lock.name} beside it "

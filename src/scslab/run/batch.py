@@ -331,6 +331,7 @@ def run_batch(
             problem = _batch_problem(out, base.name, force)
             if problem:
                 raise RunDirError(f"{out}: {problem}")
+            _check_runs(args, base.seed if o.seed is None else o.seed, out, client)
             try:
                 out.mkdir(parents=True, exist_ok=True)
                 atomic_write_text(out / BATCH, json.dumps(args, indent=1))
@@ -338,6 +339,25 @@ def run_batch(
                 raise RunDirError(f"{out}: cannot write the batch ({e.strerror or e})") from None
         return _run_batch(out, args, resume=resume, client=client, shared_disk=shared_disk,
                           advance_for=advance_for, force=force)
+
+
+def _options_of(args: dict, run: dict) -> RunOptions:
+    return RunOptions(seed=run["seed"], residents=args["residents"], days=args["days"],
+                      sets=(*args["sets"], *run["sets"]), trace=args["trace"],
+                      scale=args.get("scale"))
+
+
+def _check_runs(args: dict, seed: int, out: Path, client) -> None:
+    """Every run of the batch passes the gate before anything is written (one per sweep
+    value: replicates differ only in their seed)."""
+    seen = set()
+    for run in batch_plan(seed, args["replicates"], args["sweep"]):
+        key = tuple(run["sets"])
+        if key in seen:
+            continue
+        seen.add(key)
+        cm = prepare(args["scenario"], _options_of(args, run))
+        check_run(cm, out=out, workers=max(1, n_workers(client)))
 
 
 def _run_batch(out: Path, args: dict, *, resume, client, shared_disk, advance_for, force):
@@ -354,10 +374,7 @@ def _run_batch(out: Path, args: dict, *, resume, client, shared_disk, advance_fo
         elif resume and Checkpoint.open(target) is not None:
             resume_run(target, client=client, shared_disk=shared_disk, advance_for=advance_for)
         else:
-            cm = prepare(args["scenario"], RunOptions(
-                seed=run["seed"], residents=args["residents"], days=args["days"],
-                sets=(*args["sets"], *run["sets"]), trace=args["trace"],
-                scale=args.get("scale")))
+            cm = prepare(args["scenario"], _options_of(args, run))
             advance = advance_for(cm, run["name"]) if advance_for else None
             run_to_dir(cm, target, shards=args["shards"], client=client,
                        shared_disk=shared_disk, advance=advance, force=force or resume,
