@@ -86,7 +86,7 @@ def run_command(
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
-        disable=quiet,
+        disable=quiet or not console.is_terminal,  # a bar in a log or pipe is only noise
     )
 
     def track(cm, label):  # one bar per run; it advances as units or shards finish

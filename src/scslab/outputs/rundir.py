@@ -170,9 +170,13 @@ def replace_problem(path: str | Path, scenario_name: str | None = None, *,
 def check_target(path: str | Path, scenario_name: str | None = None, *,
                  force: bool = False) -> Path:
     """``check_out`` and ``replace_problem`` together, before any work: the absolute path,
-    or a RunDirError saying why a run of ``scenario_name`` cannot be written there."""
+    or a RunDirError saying why a run of ``scenario_name`` cannot be written there
+    (another process writing it, too).  Leftovers of a killed write are recovered first,
+    under the target's lock, so the answer is about the results the user has."""
     p = check_out(path)
-    problem = replace_problem(p, scenario_name, force=force)
+    with hold_lock(p):
+        recover_leftovers(p)
+        problem = replace_problem(p, scenario_name, force=force)
     if problem:
         raise RunDirError(f"{p}: {problem}")
     return p

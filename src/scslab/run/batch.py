@@ -89,7 +89,7 @@ def run_to_dir(
     check_placement(shards=shards, threads=threads)
     out = check_target(out, cm.scenario.name, force=force)
     with hold_lock(out):
-        recover_leftovers(out)
+        check_target(out, cm.scenario.name, force=force)  # again, now that it is ours
         if checkpoint is None:
             if shards is None:
                 shards = default_shards(cm, n_workers(client), worker_memory(client))
@@ -202,6 +202,15 @@ def batch_plan(seed: int, replicates: int = 1, sweep: str | None = None) -> list
                                   "message": "expected a.b.c=VALUE1,VALUE2,..."}])
         param = param.strip()
         values = vals
+        for v in vals:
+            problem = _name_problem(f"{param}={v}")
+            if problem:
+                raise ScenarioError([{"file": "--sweep", "path": param, "value": v,
+                                      "message": f"each value names a directory inside --out "
+                                                 f"({param}=VALUE), so {problem}"}])
+        if len(set(vals)) != len(vals):
+            raise ScenarioError([{"file": "--sweep", "path": param, "value": rhs,
+                                  "message": "a value is given twice"}])
     runs = []
     for v in values:
         for r in range(replicates):
