@@ -48,8 +48,8 @@ name, or a path ending in `.yaml` or `.yml`, relative to this file) and override
 mappings merge key by key, other values replace. `scslab show FILE` prints the result.
 
 **Removing what a scenario inherits.** In a file that extends another, `null` for an
-inherited section or entry (a list, an act, a department, a sanction, ...) removes it, and
-its default applies. To run Beijing without the red list and its green channel:
+inherited key (a list, an act, a department, a points entry, a section, ...) removes it,
+and its default applies. To run Beijing without the red list and its green channel:
 
 ```yaml
 extends: described-beijing
@@ -62,8 +62,9 @@ policy:
 
 The same works from the command line (`--set policy.lists.redlist=null`). A reference to
 a removed entry is reported where it is made ("unknown list; defined: ..."), so remove or
-change those too. `null` for a single value keeps its meaning (`shares_from: null` is
-"never shares").
+change those too. Where `null` is a value's meaning, removing it means the same
+(`shares_from: null`, "never shares", is also its default); in `tiers`, `GRADE: null` keeps
+its meaning "the rest".
 
 **Dated values.** A field marked *dated* takes either one value or a mapping from start
 dates to values, e.g. `below: {{2021-01-01: 950, 2023-01-01: 900}}`: each value applies from

@@ -9,8 +9,9 @@ before any Python object is built).  ``extends:`` names a shipped scenario or a
 
 Names: a scenario's name is what the command line types (``described-beijing``); a
 shipped scenario may also be named with underscores.  A file without a ``name:`` (or with
-``name: null``) is named after its file.  In a file that ``extends:`` another, ``KEY: null``
-for an inherited section or entry (a list, an act, a department, ...) removes it.
+``name: null``) is named after its file.  In a file that ``extends:`` another (or in
+``--set``), ``KEY: null`` removes what it inherits at KEY (a list, an act, a points entry,
+...), and its default applies.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from scslab.errors import ScenarioError, ScenarioNotFound
 from scslab.scenario.checks import semantic_problems, set_path_problems, yaml_shape_problems
-from scslab.scenario.schema import Scenario, reference_problems
+from scslab.scenario.schema import ListRule, Scenario, reference_problems
 
 SHIPPED_DIR = Path(str(resources.files("scslab") / "scenarios"))
 MAX_EXTENDS_DEPTH = 20
@@ -187,9 +188,10 @@ def _index_lines(node, prefix: tuple, out: dict) -> None:
             _index_lines(v, path, out)
 
 
-def deep_merge(base: dict, over: dict) -> dict:
+def deep_merge(base: dict, over: dict, _key: str | None = None) -> dict:
     """``over`` on top of ``base``: mappings merge key by key, anything else replaces;
-    ``None`` over a mapping removes it (its default then applies).
+    ``None`` for a key ``base`` has removes it (its default then applies), except a grade
+    of ``tiers``, where null means "the rest".
 
     >>> deep_merge({"lists": {"court": {"kind": "record"}, "black": {}}},
     ...            {"lists": {"court": None}})
@@ -197,10 +199,10 @@ def deep_merge(base: dict, over: dict) -> dict:
     """
     out = copy.deepcopy(base)
     for k, v in over.items():
-        if v is None and isinstance(out.get(k), dict):
+        if v is None and k in out and _key != "tiers":
             del out[k]
         elif isinstance(v, dict) and isinstance(out.get(k), dict) and not _is_date_map(v):
-            out[k] = deep_merge(out[k], v)
+            out[k] = deep_merge(out[k], v, str(k))
         else:
             out[k] = copy.deepcopy(v)
     return out
@@ -282,11 +284,11 @@ def parse_set(assignments: list[str] | None) -> dict:
             try:
                 value, _ = read_yaml_text(raw, "--set")
             except ScenarioError as e:
-                for p in e.problems:
-                    p["path"] = key.strip() + (f" (at {p['path']})" if p.get("path") else "")
-                    p.pop("line", None)
+                problems = [dict(p, path=key.strip() + (f" (at {p['path']})" if p.get("path")
+                                                        else ""), line=None) for p in e.problems]
+                for p in problems:
                     p.setdefault("value", _printable(raw))
-                raise
+                raise ScenarioError(problems) from None
         else:
             value = ""
         cur = out
@@ -440,6 +442,8 @@ def _problems_from(err: ValidationError, data: dict, chain, set_paths) -> list[d
             value = ""
         elif isinstance(value, dict | list):
             value = _short(value)
+        elif isinstance(value, dt.datetime):
+            value = value.isoformat()
         dotted = ".".join(
             f"[{p}]" if p.isdigit() and i > 0 else p for i, p in enumerate(path)
         ).replace(".[", "[")
@@ -451,6 +455,10 @@ def _problems_from(err: ValidationError, data: dict, chain, set_paths) -> list[d
 
 def _tags(e: dict) -> str:
     tags = str((e.get("ctx") or {}).get("expected_tags", ""))
+    if not tags:  # pydantic names them only for a wrong tag; the schema's list kinds
+        union = typing.get_args(typing.get_args(ListRule)[0])
+        return ", ".join(a for m in union for a in typing.get_args(
+            m.model_fields["kind"].annotation))
     return ", ".join(t.strip(" '") for t in tags.split(","))
 
 
