@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from scslab.errors import ScslabError
+from scslab.errors import ScenarioError, ScslabError
 from scslab.run.options import RunOptions
 
 console = Console(stderr=True)  # progress and notes
@@ -87,5 +87,8 @@ def run_options(*, seed=None, residents=None, scale=None, days=None, sets=None,
     try:
         return RunOptions(seed=seed, residents=residents, scale=scale, days=days,
                           sets=tuple(sets or ()), trace=trace)
+    except ScenarioError as e:  # named as typed: --scale, not the API's "options"
+        fail(ScenarioError([dict(p, file="command line", path=f"--{p['path']}")
+                            if p.get("file") == "options" else p for p in e.problems]))
     except ScslabError as e:
         fail(e)

@@ -89,7 +89,7 @@ def prepare(scenario: ScenarioRef = "tiny", options: RunOptions | None = None) -
         s.population.units = max(1, round(s.population.units * scale))
     if s.population.units > s.population.residents:
         s.population.units = s.population.residents
-    check_resolved(s, scale)
+    check_resolved(s, scale, source="" if isinstance(scenario, Scenario) else str(scenario))
     trace = o.trace
     if trace is None:
         trace = s.outputs.records or s.outputs.lists
@@ -126,8 +126,9 @@ def check_run(cm: CompiledModel, *, out: str | Path | None = None, shards: int |
     return check_budget(cm, out=out, workers=workers, threads=threads, shards=shards)
 
 
-def check_resolved(s: Scenario, scale: float = 1.0) -> None:
-    """The schema's limits on the scenario as it will run (after scale and overrides)."""
+def check_resolved(s: Scenario, scale: float = 1.0, source: str = "") -> None:
+    """The schema's limits on the scenario as it will run (after scale and overrides);
+    ``source`` names the scenario (its file or name) in the problems."""
     problems = []
     if s.population.residents > MAX_RESIDENTS:
         problems.append({"file": "--scale" if scale != 1.0 else "", "path":
@@ -141,8 +142,9 @@ def check_resolved(s: Scenario, scale: float = 1.0) -> None:
     try:
         s.start + dt.timedelta(days=s.n_days)
     except OverflowError:
-        problems.append({"path": "days", "value": s.n_days,
-                         "message": "the period runs past the year 9999"})
+        problems.append({"file": source, "path": "days", "value": s.n_days,
+                         "message": f"the period (from start {s.start}) runs past the year "
+                                    "9999"})
     if problems:
         raise ScenarioError(problems)
 
