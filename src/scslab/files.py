@@ -90,6 +90,24 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, lambda f: f.write(data))
 
 
+def replace_file_problem(path: str | Path, mark: bytes, head: int = 4096) -> str | None:
+    """Why scslab must not replace the file at ``path`` (None if it may): scslab replaces
+    only a file it wrote itself, recognised by ``mark`` in its first ``head`` bytes."""
+    p = Path(path)
+    if p.is_symlink():
+        return "is a symbolic link"
+    if not p.exists():
+        return None
+    if not p.is_file():
+        return "exists and is not a regular file"
+    try:
+        with open(p, "rb") as f:
+            start = f.read(head)
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})"
+    return None if mark in start else "exists and was not written by scslab"
+
+
 def remove_temporaries(folder: str | Path, name: str | None = None) -> None:
     """Delete temporary siblings left in ``folder`` by a killed write (of ``name`` only,
     if given)."""

@@ -359,3 +359,25 @@ def test_replace_problem_reads_only_scslab_runs(tmp_path):
     (tmp_path / "copy" / "manifest.json").write_text("[]")
     assert "not a scslab run's" in rundir.replace_problem(tmp_path / "copy", "x")
     assert UnitOutputs._fields  # the shard format follows UnitOutputs
+
+
+def test_a_users_file_is_never_overwritten_by_a_report_or_a_calibration(tmp_path):
+    run = tmp_path / "run"
+    scslab.run("minimal", out=run, **SMALL_API)
+    mine = tmp_path / "report.html"
+    mine.write_text("<p>my own notes</p>")
+    refused(scslab_cli("report", run, "-o", mine), "exists and was not written by scslab",
+            "--force")
+    assert mine.read_text() == "<p>my own notes</p>"
+    ours = tmp_path / "ours.html"
+    for _ in range(2):  # scslab's own report is replaced without asking
+        assert scslab_cli("report", run, "-o", ours).returncode == 0
+    assert scslab_cli("report", run, "-o", mine, "--force").returncode == 0
+    assert "my own notes" not in mine.read_text()
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text("extends: minimal\nname: mine\n")
+    # refused before the fit starts (it would take minutes at this size)
+    refused(scslab_cli("calibrate", "minimal", "--targets", "documented-china", "--params",
+                       "acts.negative.rate.per_day", "--out", scenario),
+            "exists and was not written by scslab")
+    assert scenario.read_text() == "extends: minimal\nname: mine\n"

@@ -22,7 +22,13 @@ from scslab.cli.common import (
     run_options,
 )
 from scslab.errors import ScslabError
-from scslab.experiments.calibrate import CalibrationError, calibrate, write_calibrated
+from scslab.experiments.calibrate import (
+    CALIBRATED_MARK,
+    CalibrationError,
+    calibrate,
+    write_calibrated,
+)
+from scslab.files import replace_file_problem
 
 
 def _num(v: float) -> str:
@@ -45,6 +51,13 @@ def _bounds_option(text: str | None, n: int) -> list[tuple[float, float]] | None
     return bounds
 
 
+def _check_out_file(path: Path, force: bool) -> None:
+    problem = replace_file_problem(path, CALIBRATED_MARK)
+    if problem and not force:
+        raise CalibrationError(f"{path}: {problem}; choose another --out, or pass --force to "
+                               "replace it")
+
+
 def calibrate_command(
     scenario: Annotated[str, typer.Argument(help="shipped scenario name or path")],
     targets: Annotated[str, typer.Option(help="targets YAML file or shipped target set")],
@@ -62,10 +75,14 @@ def calibrate_command(
     replicates: Annotated[int, typer.Option(help="seeds averaged per evaluation", min=1)] = 1,
     max_evals: Annotated[int, typer.Option(help="most model evaluations", min=2)] = 40,
     set_: Sets = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace an existing --out file that scslab did not write")] = False,
 ) -> None:
     """Fit scenario parameters to published figures and write a calibrated scenario."""
     options = run_options(seed=seed, residents=residents, scale=scale, days=days, sets=set_)
     try:
+        if out_file is not None:  # before the fit, which takes many runs
+            _check_out_file(out_file, force)
         plist = [p.strip() for p in params.split(",") if p.strip()]
         bnds = _bounds_option(bounds, len(plist))
         x0 = None
@@ -82,6 +99,7 @@ def calibrate_command(
                 + ", ".join(f"{escape(k)}={v:.6g}" for k, v in x.items()) + "[/dim]"),
         )
         target = out_file or Path(f"{res.scenario.name}-calibrated.yaml")
+        _check_out_file(target, force)
         path = write_calibrated(res, scenario, target, targets_ref=str(targets),
                                 command=command_line())
     except ScslabError as e:

@@ -9,8 +9,9 @@ import typer
 
 from scslab.cli.common import fail, print_path
 from scslab.errors import ScslabError
+from scslab.files import replace_file_problem
 from scslab.outputs.rundir import read_manifest
-from scslab.report.html import write_report
+from scslab.report.html import OWN_MARK, write_report
 
 
 def report_command(
@@ -21,9 +22,15 @@ def report_command(
     twin: Annotated[bool, typer.Option(
         "--twin", help="also run each run's system-off twin (same population and seed) "
                        "to show deterrence and chilling; takes as long as the run")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace an existing file that scslab did not write")] = False,
 ) -> None:
     """Write a self-contained HTML report of one run, or a comparison of several."""
     try:
+        problem = replace_file_problem(output, OWN_MARK)
+        if problem and not force:
+            raise ScslabError(f"{output}: {problem}; choose another -o, or pass --force to "
+                              "replace it")
         for d in run_dirs:
             read_manifest(d)
         path = write_report(run_dirs, output, title=title, twin=twin)

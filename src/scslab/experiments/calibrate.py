@@ -38,6 +38,7 @@ from scslab.scenario.params import get_param, nested, set_param
 from scslab.scenario.schema import Scenario
 
 PROBABILITY_LEAVES = ("per_day", "coverage", "enforcement", "misattribution")
+CALIBRATED_MARK = b"# Calibrated scenario written by scslab calibrate"  # heads what it writes
 
 
 class CalibrationError(ScslabError):

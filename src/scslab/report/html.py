@@ -347,6 +347,7 @@ def build_report(runs: list[RunView], *, title: str | None = None) -> str:
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta name="generator" content="{GENERATOR}">',  # scslab replaces only its own
         f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title>",
@@ -359,6 +360,10 @@ def build_report(runs: list[RunView], *, title: str | None = None) -> str:
         f"<script>{SCRIPT % script_json(EMBED_OPTIONS)}</script>",
         "</body></html>",
     ])
+
+
+GENERATOR = "scslab report"
+OWN_MARK = f'<meta name="generator" content="{GENERATOR}">'.encode()
 
 
 def add_twin(view: RunView) -> None:
