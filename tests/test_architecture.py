@@ -23,7 +23,8 @@ DEFERRED = {
     "scslab.report.notebook": {"altair": "charts load on first draw, never on a CLI run",
                                "scslab.report.charts": "it imports altair"},
     "scslab.report.html": {"vl_convert": "a 40 MB native library, only to embed Vega"},
-    "scslab.run.distributed": {"distributed": "Dask loads only when a cluster is asked for"},
+    "scslab.run.distributed": {"distributed": "Dask loads only when a cluster is asked for",
+                               "dask.config": "the same: it configures the embedded cluster"},
 }
 
 

@@ -60,7 +60,7 @@ def test_cli_writes_a_scenario_that_extends_the_original(tmp_path):
     assert "fitted" in res.output and "wrongful" in res.output
     assert str(out) in res.output
     doc = yaml.safe_load(out.read_text())
-    assert doc["extends"] == "minimal" and doc["name"] == "minimal_calibrated"
+    assert doc["extends"] == "minimal" and doc["name"] == "minimal-calibrated"
     fitted = doc["acts"]["negative"]["rate"]["per_day"]
     assert fitted == pytest.approx(0.001, rel=0.01)
     s = load_scenario(out)

@@ -23,7 +23,13 @@ from scslab.cli.common import (
     run_options,
 )
 from scslab.errors import ScslabError
-from scslab.experiments.calibrate import CalibrationError, calibrate, write_calibrated
+from scslab.experiments.calibrate import (
+    CALIBRATED_MARK,
+    CalibrationError,
+    calibrate,
+    write_calibrated,
+)
+from scslab.files import replace_file_problem
 
 
 def _num(v: float) -> str:
@@ -56,12 +62,19 @@ def date_option(name: str, text: str | None) -> dt.date | None:
         raise CalibrationError(f"{name} {text}: write a date YYYY-MM-DD") from None
 
 
+def _check_out_file(path: Path, force: bool) -> None:
+    problem = replace_file_problem(path, CALIBRATED_MARK)
+    if problem and not force:
+        raise CalibrationError(f"{path}: {problem}; choose another --out, or pass --force to "
+                               "replace it")
+
+
 def calibrate_command(
     scenario: Annotated[str, typer.Argument(help="shipped scenario name or path")],
     targets: Annotated[str, typer.Option(help="targets YAML file or shipped target set")],
     params: Annotated[str, typer.Option(help="comma-separated dotted scenario paths")],
     out_file: Annotated[Path | None, typer.Option(
-        "--out", help="calibrated scenario YAML (default: NAME_calibrated.yaml)")] = None,
+        "--out", help="calibrated scenario YAML (default: NAME-calibrated.yaml)")] = None,
     bounds: Annotated[str | None, typer.Option(
         help="LO:HI per parameter, comma-separated (default: start/20 to start*20)")] = None,
     start: Annotated[str | None, typer.Option(
@@ -75,11 +88,15 @@ def calibrate_command(
     set_: Sets = None,
     until: Annotated[str | None, typer.Option(
         help="fit only targets dated on or before this date (YYYY-MM-DD)")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace an existing --out file that scslab did not write")] = False,
 ) -> None:
     """Fit scenario parameters to published figures and write a calibrated scenario."""
     options = run_options(seed=seed, residents=residents, scale=scale, days=days, sets=set_)
     try:
         cutoff = date_option("--until", until)
+        if out_file is not None:  # before the fit, which takes many runs
+            _check_out_file(out_file, force)
         plist = [p.strip() for p in params.split(",") if p.strip()]
         bnds = _bounds_option(bounds, len(plist))
         x0 = None
@@ -95,7 +112,8 @@ def calibrate_command(
                 f"[dim]evaluation {n}: "
                 + ", ".join(f"{escape(k)}={v:.6g}" for k, v in x.items()) + "[/dim]"),
         )
-        target = out_file or Path(f"{res.scenario.name}_calibrated.yaml")
+        target = out_file or Path(f"{res.scenario.name}-calibrated.yaml")
+        _check_out_file(target, force)
         path = write_calibrated(res, scenario, target, targets_ref=str(targets),
                                 command=command_line())
     except ScslabError as e:

@@ -472,6 +472,7 @@ def page(title: str, lede: str, nav: list[tuple[str, str]], body: list[str],
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta name="generator" content="{GENERATOR}">',  # scslab replaces only its own
         f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title>",
@@ -498,6 +499,10 @@ def page(title: str, lede: str, nav: list[tuple[str, str]], body: list[str],
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+GENERATOR = "scslab report"
+OWN_MARK = f'<meta name="generator" content="{GENERATOR}">'.encode()
 
 
 def add_twin(view: RunView) -> None:

@@ -36,9 +36,35 @@ for a complete example). Every section below is one mapping of the file; unknown
 rejected everywhere. Names of acts, departments, lists, actions and attributes must match
 `{name}`.
 
+**Names.** A scenario's `name` is written as on the command line, with hyphens
+(`described-beijing`, `my-class`: lower-case letters, digits, `-` or `_`, starting with a
+letter); it is also its run directory, `runs/NAME`, for single runs and batches alike.
+Shipped scenarios can be named with underscores too (`described_beijing`). A file without
+`name:` (or with `name: null`) is named after its file name: `My Class.yaml` is
+`my-class`. scslab never replaces a run of another scenario without `--force`.
+
 **Extends.** A top-level `extends: NAME_OR_PATH` starts from another scenario (a shipped
-name, or a path relative to this file) and overrides it: mappings merge key by key, other
-values replace. `scslab show FILE` prints the result.
+name, or a path ending in `.yaml` or `.yml`, relative to this file) and overrides it:
+mappings merge key by key, other values replace. `scslab show FILE` prints the result.
+
+**Removing what a scenario inherits.** In a file that extends another, `null` for an
+inherited key (a list, an act, a department, a points entry, a section, ...) removes it,
+and its default applies. To run Beijing without the red list and its green channel:
+
+```yaml
+extends: described-beijing
+name: no-green-channel
+policy:
+  lists:
+    redlist: null        # the red list is gone
+  rewards: null          # and every reward (they fast-tracked its members)
+```
+
+The same works from the command line (`--set policy.lists.redlist=null`). A reference to
+a removed entry is reported where it is made ("unknown list; defined: ..."), so remove or
+change those too. Where `null` is a value's meaning, removing it means the same
+(`shares_from: null`, "never shares", is also its default); in `tiers`, `GRADE: null` keeps
+its meaning "the rest".
 
 **Dated values.** A field marked *dated* takes either one value or a mapping from start
 dates to values, e.g. `below: {{2021-01-01: 950, 2023-01-01: 900}}`: each value applies from
@@ -88,6 +114,8 @@ def _constraints(metadata: list) -> list[str]:
         pattern = getattr(m, "pattern", None)
         if pattern == schema.NAME_PATTERN:
             out.append("a name")
+        elif pattern == getattr(schema, "SCENARIO_NAME_PATTERN", None):
+            out.append("a scenario name, e.g. `my-class`")
         elif pattern:
             out.append(f"matches `{pattern}`")
     return out
