@@ -24,6 +24,8 @@ DEFERRED = {
                                "scslab.report.charts": "it imports altair"},
     "scslab.report.html": {"vl_convert": "a 40 MB native library, only to embed Vega"},
     "scslab.run.distributed": {"distributed": "Dask loads only when a cluster is asked for"},
+    "scslab.scenario.uncertainty": {"scipy": "scipy.stats takes ~0.5 s; every scenario load "
+                                             "reads this module, only draws need scipy"},
 }
 
 

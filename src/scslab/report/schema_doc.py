@@ -43,6 +43,13 @@ values replace. `scslab show FILE` prints the result.
 **Dated values.** A field marked *dated* takes either one value or a mapping from start
 dates to values, e.g. `below: {{2021-01-01: 950, 2023-01-01: 900}}`: each value applies from
 its date until the next one.
+
+**Uncertain values.** The `uncertain:` mapping declares which numbers nobody knows: a
+dotted path (`acts.NAME.rate.per_year`, or a dated value's entry such as
+`departments.courts.records.judgment_default.coverage.2014-01-01`) -> a distribution
+(`dist:` one of uniform, loguniform, normal, truncnormal, beta, triangular) and `why:`,
+the source of the range or a plain statement that none exists. `scslab sensitivity`,
+`scslab calibrate` and `scslab run --draws` read it (`docs/uncertainty.md`).
 """
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from scslab.scenario.dated import check_dated
+from scslab.scenario.uncertainty import Uncertain
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 MAX_RESIDENTS = 2_000_000_000
@@ -473,6 +474,10 @@ class Scenario(Strict):
     actions: dict[Name, Action] = Field(default_factory=dict)
     feedback: Feedback = Field(default_factory=Feedback)
     outputs: Outputs = Field(default_factory=Outputs)
+    uncertain: Uncertain = Field(
+        default_factory=dict,
+        description="parameter path -> distribution of its unknown value, with why "
+                    "(scslab.scenario.uncertainty); `path: null` drops an inherited one")
 
     @model_validator(mode="after")
     def _period(self):
