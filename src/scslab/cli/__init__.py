@@ -20,6 +20,7 @@ from scslab.cli.scenarios import (
     summary_command,
     validate_command,
 )
+from scslab.cli.sensitivity import sensitivity_command
 from scslab.cli.targets import targets_command
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ for _name, _command in (
     ("summary", summary_command),
     ("compare", compare_command),
     ("calibrate", calibrate_command),
+    ("sensitivity", sensitivity_command),
     ("targets", targets_command),
     ("report", report_command),
     ("explain", explain_command),
