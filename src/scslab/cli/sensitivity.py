@@ -75,10 +75,10 @@ def render(res: Sensitivity, measure: str, top: int = TOP) -> Table:
     ranked = res.ranked(measure)
     first, second = INDICES[res.method]
     t = Table(box=None, title=f"{measure}: ranked by {TOTAL[res.method]}", title_justify="left")
-    t.add_column("parameter", no_wrap=True)
+    t.add_column("parameter", overflow="fold", min_width=16)
     for idx in (TOTAL[res.method], first if TOTAL[res.method] != first else second):
-        t.add_column(idx, justify="right")
-        t.add_column("95% interval")
+        t.add_column(idx, justify="right", no_wrap=True)
+        t.add_column("95% interval", no_wrap=True)
     params = ranked.drop(index=NOISE, errors="ignore")
     shown = params.head(top)
     order = [TOTAL[res.method], first if TOTAL[res.method] != first else second]
@@ -86,7 +86,7 @@ def render(res: Sensitivity, measure: str, top: int = TOP) -> Table:
         cells = []
         for idx in order:
             cells += [_num(row.get(idx)),
-                      f"[{_num(row.get(f'{idx}_lo'))}, {_num(row.get(f'{idx}_hi'))}]"]
+                      f"{_num(row.get(f'{idx}_lo'))}-{_num(row.get(f'{idx}_hi'))}"]
         t.add_row(escape(str(name)), *cells)
     if len(params) > top:
         t.add_row(f"... {len(params) - top} more in sensitivity.parquet", *[""] * 4)
@@ -97,7 +97,7 @@ def render(res: Sensitivity, measure: str, top: int = TOP) -> Table:
                  if share is not None and math.isfinite(share) else "seed noise")
         if res.method == "morris":
             t.add_row(escape(label), _num(row.get("mu_star")),
-                      f"[{_num(row.get('mu_star_lo'))}, {_num(row.get('mu_star_hi'))}]",
+                      f"{_num(row.get('mu_star_lo'))}-{_num(row.get('mu_star_hi'))}",
                       _num(row.get("sigma")), "")
         else:
             t.add_row(escape(label), "", "", "", "")

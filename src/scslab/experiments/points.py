@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from scslab.engine.runner import default_threads
+from scslab.metrics import tables as metrics_tables
 from scslab.metrics.measures import run_measures
 from scslab.run.distributed import dask_client
 from scslab.run.options import RunOptions
@@ -62,10 +63,17 @@ class PointRuns:
         return self.table[measure].to_numpy(dtype=float).reshape(-1, seeds)
 
 
-def run_point(base: Scenario, values: Mapping[str, float], seed: int,
+def run_point(base: Scenario, values: Mapping[str, float] | None, seed: int,
               options: RunOptions | None = None, collect: Collect = run_measures,
-              threads: int = 1) -> tuple[dict[str, float], RunTiming]:
-    """Run ``base`` with ``values`` at ``seed``: its measures and where the time went."""
+              threads: int = 1, tables: str = "full") -> tuple[dict[str, float], RunTiming]:
+    """Run ``base`` with ``values`` at ``seed``: its measures and where the time went
+    (``values=None``: ``base`` already carries them).
+
+    ``tables`` says what the run builds for ``collect``: ``full`` (every table, the
+    invariants checked), ``light`` (timeseries, summary and groups, no checks: about 30 ms
+    less a run) or ``timeseries`` (that table alone): for the thousands of small runs of
+    a calibration, whose collect reads nothing else.
+    """
     t0 = time.perf_counter()
     s = with_values(base, values) if values else base
     o = (options or RunOptions()).replace(seed=seed, sets=(), trace=False)
@@ -73,36 +81,57 @@ def run_point(base: Scenario, values: Mapping[str, float], seed: int,
     t1 = time.perf_counter()
     result = simulate(cm, threads=threads)
     t2 = time.perf_counter()
-    rr = assemble(cm, result, seconds=t2 - t1, shards=1, command="scslab (parameter point)")
+    if tables == "full":
+        rr = assemble(cm, result, seconds=t2 - t1, shards=1,
+                      command="scslab (parameter point)")
+    else:
+        rr = light_result(cm, result, summary=tables == "light")
     measures = {k: float(v) for k, v in collect(rr).items()}
     return measures, RunTiming(simulate=t2 - t1, total=time.perf_counter() - t0)
 
 
-def check_points(base: Scenario, paths: Sequence[str], x: np.ndarray) -> None:
-    """Every point must make a valid scenario: checked before any run starts, so a bad
+def light_result(cm, result, summary: bool = True) -> RunResult:
+    """A RunResult with the timeseries of a run, and its summary and groups if asked."""
+    ts = metrics_tables.timeseries_table(cm, result.outputs)
+    return RunResult(scenario=cm.scenario, timeseries=ts,
+                     groups=metrics_tables.groups_table(cm, result.outputs) if summary
+                     else pd.DataFrame(), scores=pd.DataFrame(),
+                     summary=metrics_tables.summary_dict(cm, ts, result.outputs) if summary
+                     else {},
+                     manifest={"residents": cm.residents, "seed": cm.scenario.seed,
+                               "scale": cm.scale, "days": cm.n_days})
+
+
+def check_points(base: Scenario, paths: Sequence[str], x: np.ndarray) -> list[Scenario]:
+    """The scenario of every point, each validated: before any run starts, so a bad
     combination fails at once and nothing is half-done."""
-    for row in np.atleast_2d(x):
-        with_values(base, dict(zip(paths, map(float, row), strict=True)))
+    return [with_values(base, dict(zip(paths, map(float, row), strict=True)))
+            for row in np.atleast_2d(x)]
 
 
-def run_points(base: Scenario, paths: Sequence[str], x, seeds: Sequence[int],
-               options: RunOptions | None = None, *, collect: Collect = run_measures,
+def run_points(base: Scenario, paths: Sequence[str], x, seeds: Sequence[int] | None = None,
+               options: RunOptions | None = None, *, row_seeds: Sequence[int] | None = None,
+               collect: Collect = run_measures, tables: str = "full",
                threads: int | None = None, workers: int | None = None,
                scheduler: str | None = None, client=None,
                on_run: Callable[[int, int], None] | None = None) -> PointRuns:
-    """Run ``base`` at every row of ``x`` (columns: ``paths``) at every one of ``seeds``.
+    """Run ``base`` at every row of ``x`` (columns: ``paths``) at every one of ``seeds``
+    (common random numbers), or each row at its own seed of ``row_seeds``.
 
     ``options`` set the population and period of every run (their seed and sets are not
-    used: the seeds are ``seeds`` and ``base`` is already resolved).  ``on_run(done,
-    total)`` reports progress.  The table is the same for any ``threads``, ``workers`` or
-    ``scheduler``.
+    used: the seeds are given and ``base`` is already resolved).  ``collect`` turns a run
+    into its figures (default: every measure), ``tables`` as in :func:`run_point`.
+    ``on_run(done, total)`` reports progress.  The table is the same for any
+    ``threads``, ``workers`` or ``scheduler``.
     """
     x = np.atleast_2d(np.asarray(x, dtype=float)).reshape(-1, len(paths))
     paths = list(paths)
-    seeds = [int(s) for s in seeds]
-    check_points(base, paths, x)
-    jobs = [(i, dict(zip(paths, map(float, x[i]), strict=True)), s)
-            for i in range(len(x)) for s in seeds]
+    scenarios = check_points(base, paths, x)
+    if row_seeds is not None:
+        pairs = [(i, int(s)) for i, s in enumerate(row_seeds)]
+    else:
+        pairs = [(i, int(s)) for i in range(len(x)) for s in seeds]
+    jobs = [(i, dict(zip(paths, map(float, x[i]), strict=True)), s) for i, s in pairs]
     results: list = [None] * len(jobs)
     done = [0]
 
@@ -113,16 +142,17 @@ def run_points(base: Scenario, paths: Sequence[str], x, seeds: Sequence[int],
             on_run(done[0], len(jobs))
 
     if workers or scheduler or client is not None:
-        _run_on_dask(base, jobs, options, collect, finished, workers, scheduler, client)
+        _run_on_dask(base, jobs, options, collect, tables, finished, workers, scheduler,
+                     client)
     else:
         n = default_threads() if threads is None else threads
         if n <= 1:
-            for j, (_, values, seed) in enumerate(jobs):
-                finished(j, run_point(base, values, seed, options, collect))
+            for j, (i, _, seed) in enumerate(jobs):
+                finished(j, run_point(scenarios[i], None, seed, options, collect, 1, tables))
         else:
             with ThreadPoolExecutor(max_workers=n) as pool:
-                futures = [pool.submit(run_point, base, values, seed, options, collect)
-                           for _, values, seed in jobs]
+                futures = [pool.submit(run_point, scenarios[i], None, seed, options, collect,
+                                       1, tables) for i, _, seed in jobs]
                 for j, f in enumerate(futures):
                     finished(j, f.result())
     measures: list[str] = []
@@ -137,11 +167,11 @@ def run_points(base: Scenario, paths: Sequence[str], x, seeds: Sequence[int],
                      timings=[t for _, t in results])
 
 
-def _run_on_dask(base, jobs, options, collect, finished, workers, scheduler, client):
+def _run_on_dask(base, jobs, options, collect, tables, finished, workers, scheduler, client):
     """Each run one task; the base scenario travels to the workers once."""
     def go(c):
         [base_future] = c.scatter([base], broadcast=True, hash=False)
-        futures = [c.submit(run_point, base_future, values, seed, options, collect,
+        futures = [c.submit(run_point, base_future, values, seed, options, collect, 1, tables,
                             pure=False, retries=3) for _, values, seed in jobs]
         for j, f in enumerate(futures):
             finished(j, f.result())

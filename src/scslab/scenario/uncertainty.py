@@ -309,6 +309,36 @@ def sample(uncertain: Mapping[str, _Distribution], n: int, rng: np.random.Genera
     return from_unit(uncertain, rng.random((n, len(uncertain))))
 
 
+def to_normal(uncertain: Mapping[str, _Distribution], x) -> np.ndarray:
+    """Parameter values (rows) as normal scores: ``z = Phi^-1(F(x))`` for each path's
+    distribution ``F``.  Under the declared distributions ``z`` is standard normal, with
+    no bounds, which suits proposals that move particles about (ABC-SMC)."""
+    from scipy.special import ndtri
+
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    cols = []
+    for j, d in enumerate(uncertain.values()):
+        f = d.frozen()
+        c, s = f.cdf(x[:, j]), f.sf(x[:, j])
+        # the smaller tail keeps its digits: Phi^-1(1 - s) = -Phi^-1(s)
+        cols.append(np.where(c <= 0.5, ndtri(c), -ndtri(s)))
+    return np.column_stack(cols) if cols else np.zeros((len(x), 0))
+
+
+def from_normal(uncertain: Mapping[str, _Distribution], z) -> np.ndarray:
+    """Normal scores (rows) back to parameter values: the inverse of :func:`to_normal`."""
+    from scipy.special import ndtr
+
+    z = np.atleast_2d(np.asarray(z, dtype=float))
+    cols = []
+    for j, d in enumerate(uncertain.values()):
+        f = d.frozen()
+        zj = z[:, j]
+        cols.append(np.where(zj <= 0, f.ppf(ndtr(np.minimum(zj, 0.0))),
+                             f.isf(ndtr(-np.maximum(zj, 0.0)))))
+    return np.column_stack(cols) if cols else np.zeros((len(z), 0))
+
+
 def log_density(uncertain: Mapping[str, _Distribution], x) -> np.ndarray:
     """The joint log-density of rows ``x`` under independent marginals (``-inf`` outside
     the support)."""
@@ -335,7 +365,9 @@ def apply_values(data: dict, values: Mapping[str, float]) -> dict:
 def with_values(scenario, values: Mapping[str, float]):
     """The scenario (a validated ``Scenario``) with each path set to its value, validated
     again; an invalid combination is a ScenarioError naming the paths and values."""
-    data = apply_values(scenario.model_dump(mode="python", exclude={"end"}), values)
+    data = scenario.model_dump(mode="python", exclude={"end"})  # a fresh copy: set in place
+    for p, v in values.items():
+        set_param(data, p, float(v))
     try:
         return type(scenario).model_validate(data)
     except ValidationError as e:
