@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -23,6 +24,7 @@ from scslab.cli.common import (
 )
 from scslab.errors import ScslabError
 from scslab.experiments.compare import CompareError, Comparison, build_specs, compare
+from scslab.experiments.draws import compare_draws
 
 # what is printed without --all/--only (the parquet always has every measure)
 PRINTED = ("listed_mean_last_100_days", "listed_end", "listings_new",
@@ -97,6 +99,12 @@ def compare_command(
     all_: Annotated[bool, typer.Option(
         "--all", help="print every measure (the parquet always has them all)")] = False,
     shards: Annotated[int, typer.Option(help="sets of units per run", min=1)] = 1,
+    draws: Annotated[int | None, typer.Option(
+        help="N draws of the first scenario's uncertain parameters, the same in every "
+             "scenario: values and differences become 90% intervals over parameters and "
+             "seeds", min=2)] = None,
+    posterior: Annotated[Path | None, typer.Option(
+        help="with --draws: draw from this calibration directory's posterior")] = None,
 ) -> None:
     """Compare scenarios on the same synthetic population (common random numbers)."""
     refs = {}
@@ -116,9 +124,18 @@ def compare_command(
             done[0] += 1
             console.print(f"[dim]ran {escape(label)} replicate {r} ({done[0]}/{total})[/dim]")
 
-        comp = compare(scenarios, options, replicates=replicates, level=level,
-                       interval=interval, reference=refs, shards=shards, out=out_dir,
-                       on_run=tick)
+        if draws is not None or posterior is not None:
+            if draws is None:
+                raise CompareError("--posterior DIR draws parameters: give --draws N too")
+            comp = compare_draws(scenarios, options, draws=draws, posterior=posterior,
+                                 replicates=replicates, out=out_dir,
+                                 on_run=lambda n, total: console.print(
+                                     f"[dim]runs: {n}/{total}[/dim]")
+                                 if n == total or n % 20 == 0 else None)
+        else:
+            comp = compare(scenarios, options, replicates=replicates, level=level,
+                           interval=interval, reference=refs, shards=shards, out=out_dir,
+                           on_run=tick)
     except ScslabError as e:
         fail(e)
     out.print(render(comp, measures_filter=only, everything=all_))

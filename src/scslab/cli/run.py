@@ -27,6 +27,7 @@ from scslab.cli.common import (
     out,
     run_options,
 )
+from scslab.cli.draws import draws_command
 from scslab.engine.budget import check_budget
 from scslab.engine.runner import default_threads
 from scslab.errors import ScslabError
@@ -57,6 +58,13 @@ def run_command(
         help="finish a killed run (or batch) at DIR from its checkpoint")] = None,
     trace: Trace = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    draws: Annotated[int | None, typer.Option(
+        help="run N draws of the uncertain parameters on common seeds: an interval on "
+             "every headline figure (DIR/draws.parquet, DIR/summary.json)", min=2)] = None,
+    posterior: Annotated[Path | None, typer.Option(
+        help="with --draws: draw from this calibration directory's posterior")] = None,
+    noise_runs: Annotated[int, typer.Option(
+        help="with --draws: runs at further seeds that measure the seed noise", min=2)] = 10,
 ) -> None:
     """Run a scenario and write its run directory (default: runs/SCENARIO).
 
@@ -64,6 +72,14 @@ def run_command(
     finished shards are checkpointed, so a killed run continues with --resume DIR.
     """
     command = command_line()
+    if draws is not None or posterior is not None:  # intervals over parameter draws
+        if draws is None:
+            fail(ScslabError("--posterior DIR draws parameters: give --draws N too"))
+        return draws_command(scenario, run_options(seed=seed, residents=residents,
+                                                   scale=scale, days=days, sets=set_),
+                             draws=draws, posterior=posterior, out_dir=out_dir,
+                             replicates=replicates, noise_runs=noise_runs, threads=threads,
+                             workers=workers, scheduler=scheduler, quiet=quiet)
     options = run_options(seed=seed, residents=residents, scale=scale, days=days, sets=set_,
                           trace=trace)
     progress = Progress(
