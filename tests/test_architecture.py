@@ -29,7 +29,8 @@ DEFERRED = {
         "SALib.sample": "idem", "SALib.analyze": "idem",
         "scipy": "scipy.stats takes ~0.5 s; the command line loads this module at start"},
     "scslab.scenario.uncertainty": {"scipy": "scipy.stats takes ~0.5 s; every scenario load "
-                                             "reads this module, only draws need scipy"},
+                                             "reads this module, only draws need scipy",
+                                    "scipy.special": "idem (normal scores)"},
 }
 
 
