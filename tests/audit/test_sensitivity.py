@@ -133,6 +133,10 @@ def test_cli_writes_the_three_files_and_ranks_by_total_effect(tmp_path):
     assert set(back.table["index"]) == {"mu_star", "sigma", "noise_share"}
     assert back.manifest["runs"] == len(back.samples) == 3 * 3 + 3
     assert {"acts.neg.rate.per_day", "seed", "acts_total_negative"} <= set(back.samples)
+    res = CliRunner().invoke(app, ["report", str(out), "-o", str(tmp_path / "sens.html")])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "sens.html").read_text()
+    assert "acts_total_negative: ranked by mu_star" in page and "chart-sens-0" in page
     # --param replaces the declared block
     res = CliRunner().invoke(app, [
         "sensitivity", str(path), "--method", "morris", "--samples", "2", "--noise-runs", "2",

@@ -11,10 +11,13 @@ from scslab.cli.common import fail, print_path
 from scslab.errors import ScslabError
 from scslab.outputs.rundir import read_manifest
 from scslab.report.html import write_report
+from scslab.report.uncertainty import directory_kind
 
 
 def report_command(
-    run_dirs: Annotated[list[Path], typer.Argument(help="one or more run directories")],
+    run_dirs: Annotated[list[Path], typer.Argument(
+        help="one or more run directories, or sensitivity, calibration or draws "
+             "directories")],
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write")] = (
         Path("report.html")),
     title: Annotated[str | None, typer.Option(help="the report's title")] = None,
@@ -25,7 +28,8 @@ def report_command(
     """Write a self-contained HTML report of one run, or a comparison of several."""
     try:
         for d in run_dirs:
-            read_manifest(d)
+            if directory_kind(d) is None:  # sensitivity, calibration, draws: their own pages
+                read_manifest(d)
         path = write_report(run_dirs, output, title=title, twin=twin)
     except ScslabError as e:
         fail(e)

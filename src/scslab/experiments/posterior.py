@@ -302,6 +302,14 @@ def predictive_tables(targets: Sequence[Target], runs: pd.DataFrame
     """The predictive bands of every target series over time, and the fit at each target."""
     rows = []
     published = {(series_label(t), t.at.isoformat()): t for t in targets if t.at is not None}
+    last: dict[str, str] = {}
+    for col in runs.columns:
+        if "@" in col and not col.startswith("target:"):
+            label, date = col.rsplit("@", 1)
+            last[label] = max(last.get(label, date), date)
+    for t in targets:  # a figure over the whole run sits on the run's last day
+        if t.at is None and t.cumulative and series_label(t) in last:
+            published.setdefault((series_label(t), last[series_label(t)]), t)
     for col in runs.columns:
         if "@" not in col or col.startswith("target:"):
             continue

@@ -22,8 +22,9 @@ import altair as alt
 import pandas as pd
 import yaml
 
+from scslab.errors import ScslabError
 from scslab.files import atomic_write_text
-from scslab.report import charts, resident, words
+from scslab.report import charts, resident, uncertainty, words
 from scslab.report.data import RunView, unique_labels
 from scslab.run.options import RunOptions
 from scslab.run.pipeline import run
@@ -370,13 +371,54 @@ def add_twin(view: RunView) -> None:
         command="(system-off twin, made by scslab report --twin)")
 
 
+# ---- directories of uncertainty (report/uncertainty.py): sensitivity, calibration, draws
+
+
+def build_uncertainty_report(paths: list[Path], *, title: str | None = None) -> str:
+    """One page of the sections of each sensitivity, calibration or draws directory."""
+    parts, nav, data = [], [], []
+    for p in paths:
+        label, sections = uncertainty.sections_of(p)
+        parts.append(f"<h2>{esc(label)}</h2>")
+        for sec in sections:
+            nav.append((sec.key, sec.title))
+            parts.append(f'<section id="{esc(sec.key)}"><h3>{esc(sec.title)}</h3>'
+                         f"{sec.html}</section>")
+            data += [f'<script type="application/json" data-chart="{esc(cid)}">'
+                     f"{script_json(spec)}</script>" for cid, spec in sec.charts.items()]
+    title = title or "scslab report: " + ", ".join(Path(p).name for p in paths)
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title>", f"<style>{CSS}</style>", "</head><body>", "<main>",
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="lede">scslab {esc(_scslab_version())}, report made {esc(created)}.</p>',
+        '<p class="banner">Every resident in these runs is synthetic: simulated people in a '
+        "simulated city. Nothing here describes a real person.</p>",
+        "<nav>" + "".join(f'<a href="#{esc(a)}">{esc(b)}</a>' for a, b in nav) + "</nav>",
+        *parts, "</main>", *data, f"<script>{javascript_bundle()}</script>",
+        f"<script>{SCRIPT % script_json(EMBED_OPTIONS)}</script>", "</body></html>",
+    ])
+
+
 def write_report(run_dirs: list, out, *, title: str | None = None, twin: bool = False):
     """Load run directories and write their report to ``out``; returns the path.
 
     With ``twin`` each run's system-off twin is simulated first (as long as the run took)
-    to show deterrence and chilling.
+    to show deterrence and chilling.  Sensitivity, calibration and draws directories get
+    their own pages (``report/uncertainty.py``).
     """
     paths = [Path(p) for p in run_dirs]
+    kinds = [uncertainty.directory_kind(p) for p in paths]
+    if any(kinds):
+        if not all(kinds):
+            raise ScslabError("a report is of run directories or of sensitivity, calibration "
+                              "and draws directories, not both at once")
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return atomic_write_text(out, build_uncertainty_report(paths, title=title))
     names = unique_labels([p.resolve().name for p in paths])
     runs = [RunView.from_dir(p, n) for p, n in zip(paths, names, strict=True)]
     if twin:
