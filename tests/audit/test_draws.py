@@ -11,7 +11,13 @@ import yaml
 from typer.testing import CliRunner
 
 from scslab.cli import app
-from scslab.experiments.draws import DrawsError, compare_draws, interval, run_draws
+from scslab.experiments.draws import (
+    DrawsError,
+    _draw_plans,
+    compare_draws,
+    interval,
+    run_draws,
+)
 from scslab.scenario.loader import scenario_data
 
 from ..conftest import make
@@ -56,7 +62,8 @@ def test_compare_draws_pairs_each_draw_across_scenarios():
     more = make(population={"residents": 2000, "units": 4}, days=100,
                 acts={"neg": {"rate": {"per_day": 0.01}}, "other": {"rate": {"per_day": 0.005}},
                       "extra": {"rate": {"per_day": 0.001}}},
-                outputs={"records": False, "lists": False})
+                outputs={"records": False, "lists": False},
+                uncertain={p: d.model_dump() for p, d in world.uncertain.items()})
     comp = compare_draws([world, more], draws=4, noise_runs=2, threads=2)
     t = comp.table.set_index(["measure", "scenario"])
     diff = t.loc[("acts_total_negative", "case#2")]
@@ -83,3 +90,18 @@ def test_run_draws_cli_writes_draws_summary_and_manifest(tmp_path):
     assert (out / "draws.parquet").is_file() and (out / "manifest.json").is_file()
     res = CliRunner().invoke(app, ["run", str(path), "--posterior", str(out)])
     assert res.exit_code == 2 and "give --draws N too" in res.output
+
+
+def test_a_draw_is_the_same_quantile_of_each_scenarios_own_range():
+    world = linear_world()
+    data = {p: d.model_dump() for p, d in world.uncertain.items()}
+    data["acts.neg.rate.per_day"].update(low=0.002, high=0.002 + 2 * 0.02)
+    twice = make(population={"residents": 2000, "units": 4}, days=100,
+                 acts={"neg": {"rate": {"per_day": 0.02}},
+                       "other": {"rate": {"per_day": 0.005}}},
+                 uncertain=data)
+    plans, notes = _draw_plans([world, twice], ["a", "b"], 5, 1, None)
+    (pa, xa, _), (pb, xb, _) = plans["a"], plans["b"]
+    assert pa == pb == ["acts.neg.rate.per_day", "acts.other.rate.per_day"]
+    assert np.allclose(xb[:, 0], 2 * xa[:, 0])  # the same quantile of a range twice as wide
+    assert np.array_equal(xb[:, 1], xa[:, 1])

@@ -47,7 +47,7 @@ from scslab.run.result import package_versions
 from scslab.scenario.loader import load_scenario, scenario_data, scenario_hash
 from scslab.scenario.params import ParameterError, get_param
 from scslab.scenario.schema import Scenario
-from scslab.scenario.uncertainty import nominal_values, sample
+from scslab.scenario.uncertainty import from_unit, nominal_values, sample
 
 LEVEL = 0.9
 COLUMNS = ["measure", "median", "lo", "hi", "parameter_share", "seed_share",
@@ -78,7 +78,8 @@ def headline_names(measures) -> list[str]:
     return [m for m in HEADLINE if m in ms] + [m for m in ms if m.startswith("di_listing_rate[")]
 
 
-def interval(y: np.ndarray, z: np.ndarray, level: float = LEVEL) -> dict[str, float]:
+def interval(y: np.ndarray, z: np.ndarray, level: float = LEVEL, clip: bool = True
+             ) -> dict[str, float]:
     """Median, interval and the split of the variance between parameters (``y``, one
     value per draw) and seeds (``z``, runs of one point at several seeds)."""
     y = np.asarray(y, dtype=float)
@@ -88,7 +89,7 @@ def interval(y: np.ndarray, z: np.ndarray, level: float = LEVEL) -> dict[str, fl
         return dict.fromkeys(COLUMNS[1:], math.nan)
     noise = z - z.mean() if len(z) else np.zeros(1)
     pool = (y[:, None] + noise[None, :]).ravel()
-    if np.all(y >= 0) and np.all(z >= 0):
+    if clip and np.all(y >= 0) and np.all(z >= 0):
         pool = np.maximum(pool, 0.0)  # a count or a share: noise cannot make it negative
     a = (1 - level) / 2
     lo, med, hi = np.quantile(pool, [a, 0.5, 1 - a])
@@ -235,14 +236,17 @@ def compare_draws(
     level: float = LEVEL, threads: int | None = None, workers: int | None = None,
     scheduler: str | None = None, out: str | Path | None = None, on_run=None,
 ) -> Comparison:
-    """Compare scenarios over ``draws`` parameter draws (of the first scenario's unknowns
-    or a posterior), each draw with the same values and seeds in every scenario.
+    """Compare scenarios over ``draws`` parameter draws, the same draw and seeds in every
+    scenario.
 
-    The table has the columns of :func:`scslab.experiments.compare.compare`; ``value``
-    and ``difference`` are medians with ``level`` intervals over parameters and seeds,
-    and ``parameter_share`` says how much of the difference's variance comes from the
-    parameters.  A path that a scenario does not have (a list the system-off twin
-    removes) is left out of that scenario's runs, with a note.
+    From the priors, a draw is one quantile per unknown (a uniform), mapped through each
+    scenario's own ``uncertain:`` distribution: a safeguard that declares a tenth of the
+    false-record rate draws the same quantile of its own range, so the pair compares like
+    with like.  From a posterior, a draw is one particle, applied to every scenario except
+    where a scenario sets that parameter to a value of its own (it keeps it, with a note).
+    The table has the columns of :func:`scslab.experiments.compare.compare`; ``value`` and
+    ``difference`` are medians with ``level`` intervals over parameters and seeds, and
+    ``parameter_share`` says how much of the difference's variance is the parameters'.
     """
     _check(draws, replicates, noise_runs)
     o = options or RunOptions()
@@ -251,11 +255,11 @@ def compare_draws(
     labels = [s.label for s in specs]
     first = resolved[0]
     seed, seeds, noise_seeds = _seeds(first, o, replicates, noise_runs)
-    paths, x, centre, source = parameter_draws(first, draws, seed, posterior)
+    plans, notes = _draw_plans(resolved, labels, draws, seed, posterior)
     run_o = o.replace(sets=())
     place = dict(threads=threads, workers=workers, scheduler=scheduler)
-    notes = [f"parameters drawn from the {source} of {labels[0]}, {draws} draws x "
-             f"{replicates} seed(s); seed noise from {noise_runs} runs"]
+    notes.insert(0, f"{draws} draws x {replicates} seed(s) on common seeds in every scenario; "
+                    f"seed noise from {noise_runs} runs of each scenario's own values")
     per: dict[str, tuple] = {}
     done = [0]
     total = len(specs) * (noise_runs + draws * replicates)
@@ -266,18 +270,10 @@ def compare_draws(
             on_run(done[0], total)
 
     for label, scen in zip(labels, resolved, strict=True):
-        data = scen.model_dump(mode="python", exclude={"end"})
-        cols = []
-        for j, p in enumerate(paths):
-            try:
-                get_param(data, p)
-                cols.append(j)
-            except ParameterError:
-                notes.append(f"{label} has no {p}; its draws leave it out")
-        own = [paths[j] for j in cols]
-        noise = run_points(scen, own, np.array([[centre[p] for p in own]]), noise_seeds,
+        paths, x, centre = plans[label]
+        noise = run_points(scen, paths, np.array([[centre[p] for p in paths]]), noise_seeds,
                            run_o, on_run=tick, **place)
-        runs = run_points(scen, own, x[:, cols], seeds, run_o, on_run=tick, **place)
+        runs = run_points(scen, paths, x, seeds, run_o, on_run=tick, **place)
         per[label] = (runs, noise)
     names: list[str] = []
     for runs, _ in per.values():
@@ -300,7 +296,7 @@ def compare_draws(
                 d = {"median": 0.0, "lo": 0.0, "hi": 0.0, "parameter_share": math.nan}
             else:
                 dz = z - z0 if len(z) == len(z0) else np.array([])
-                d = interval(y - y0, dz, level)
+                d = interval(y - y0, dz, level, clip=False)
             rows.append((m, label, v["median"], v["lo"], v["hi"], d["median"], d["lo"],
                          d["hi"], draws, d["parameter_share"]))
     table = pd.DataFrame(rows, columns=["measure", "scenario", "value", "value_lo", "value_hi",
@@ -314,6 +310,55 @@ def compare_draws(
     if out is not None:
         write_comparison(comp, out)
     return comp
+
+
+def _draw_plans(resolved: list[Scenario], labels: list[str], draws: int, seed: int,
+                posterior) -> tuple[dict[str, tuple], list[str]]:
+    """For each scenario: its varied paths, their values per draw and the seed-noise
+    point (see :func:`compare_draws`)."""
+    rng = np.random.default_rng([seed, 0xD4A])
+    notes: list[str] = []
+    plans = {}
+    if posterior is not None:
+        post = read_posterior(posterior)
+        x = post.draws(draws, rng)
+        medians = dict(zip(post.identifiability["parameter"], post.identifiability["median"],
+                           strict=True)) if len(post.identifiability) else {}
+        first = resolved[0].model_dump(mode="python", exclude={"end"})
+        for label, scen in zip(labels, resolved, strict=True):
+            data = scen.model_dump(mode="python", exclude={"end"})
+            cols = []
+            for j, p in enumerate(post.paths):
+                try:
+                    own = get_param(data, p)
+                except ParameterError:
+                    notes.append(f"{label} has no {p}: left out of its draws")
+                    continue
+                if own != get_param(first, p):
+                    notes.append(f"{label} sets {p} to {own:g} itself: kept in every draw")
+                    continue
+                cols.append(j)
+            paths = [post.paths[j] for j in cols]
+            plans[label] = (paths, x[:, cols],
+                            {p: float(medians.get(p, np.median(x[:, j])))
+                             for j, p in zip(cols, paths, strict=True)})
+        notes.insert(0, f"parameters drawn from the posterior {posterior}")
+        return plans, notes
+    union: list[str] = []
+    for scen in resolved:
+        union.extend(p for p in scen.uncertain if p not in union)
+    if not union:
+        raise DrawsError(f"{labels[0]} declares no uncertain: parameters to draw; declare "
+                         "them (docs/uncertainty.md) or give --posterior DIR")
+    u = rng.random((draws, len(union)))
+    for label, scen in zip(labels, resolved, strict=True):
+        paths = [p for p in union if p in scen.uncertain]
+        block = {p: scen.uncertain[p] for p in paths}
+        x = from_unit(block, u[:, [union.index(p) for p in paths]])
+        plans[label] = (paths, x, nominal_values(scen, block))
+    notes.insert(0, "parameters drawn from each scenario's own uncertain: block, the same "
+                    "quantiles in every scenario")
+    return plans, notes
 
 
 def read_draws(path: str | Path) -> Draws:

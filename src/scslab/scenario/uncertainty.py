@@ -412,11 +412,19 @@ def uncertain_problems(scenario) -> list[dict]:
     named: dict[str, _Distribution] = {}
     for p, d in uncertain.items():
         try:
-            get_param(data, p)
+            value = get_param(data, p)
         except ParameterError as e:
             problems.append({"path": f"uncertain.{p}", "value": p,
                              "message": str(e).removeprefix(f"{p}: ")
                              + "; a path names one number of this scenario"})
+            continue
+        lo, hi = d.support()
+        if not lo <= value <= hi:
+            # most often a scenario that changes a value and inherits its parent's range
+            problems.append({"path": f"uncertain.{p}", "value": d.describe(),
+                             "message": f"the scenario's own value {value:g} lies outside "
+                                        f"the distribution ({lo:g} to {hi:g}); declare a "
+                                        "range around it, or drop it with `path: null`"})
             continue
         named[p] = d
 
