@@ -25,6 +25,7 @@ from pydantic_core import PydanticUndefined
 from scslab.report.words import key_parameters
 from scslab.scenario import schema
 from scslab.scenario.loader import load_scenario, shipped_scenarios
+from scslab.scenario.uncertainty import nominal_values
 
 HEADER = """# Scenario format reference
 
@@ -224,11 +225,23 @@ def scenario_page(name: str) -> str:
     lines += [f"- {src}" for src in s.sources] or ["None given."]
     lines += ["", "## Key parameters", "", "| what | setting |", "|---|---|"]
     lines += [f"| {cell(k)} | {cell(v)} |" for k, v in key_parameters(s)]
+    if s.uncertain:
+        lines += ["", "## Unknowns", "",
+                  f"The {len(s.uncertain)} numbers no source gives, declared in `uncertain:` "
+                  "with the range assumed (`scslab sensitivity`, `scslab calibrate`, "
+                  "`scslab run --draws`; docs/uncertainty.md).", "",
+                  "| parameter | value | distribution | why |", "|---|---|---|---|"]
+        values = nominal_values(s, s.uncertain)
+        lines += [f"| `{p}` | {values[p]:g} | {cell(d.describe())} | {cell(d.why)} |"
+                  for p, d in s.uncertain.items()]
     lines += [
         "", "## Run it", "", "```bash",
         f"scslab show {name}                  # the whole scenario, resolved, as YAML",
         f"scslab run {name} --out runs/{name}",
         f"scslab report runs/{name} -o {name}.html",
+        *([f"scslab sensitivity {name} --method morris --scale 0.01 --out runs/{name}-morris",
+           f"scslab run {name} --draws 20 --scale 0.01 --out runs/{name}-draws"]
+          if s.uncertain else []),
         "```", "",
     ]
     return "\n".join(lines)
