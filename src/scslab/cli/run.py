@@ -59,8 +59,9 @@ def run_command(
     trace: Trace = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     draws: Annotated[int | None, typer.Option(
-        help="run N draws of the uncertain parameters on common seeds: an interval on "
-             "every headline figure (DIR/draws.parquet, DIR/summary.json)", min=2)] = None,
+        help="run N draws of the uncertain parameters on common seeds (--replicates seeds "
+             "each): an interval on every headline figure (DIR/draws.parquet, "
+             "DIR/summary.json)", min=2)] = None,
     posterior: Annotated[Path | None, typer.Option(
         help="with --draws: draw from this calibration directory's posterior")] = None,
     noise_runs: Annotated[int, typer.Option(
@@ -75,6 +76,9 @@ def run_command(
     if draws is not None or posterior is not None:  # intervals over parameter draws
         if draws is None:
             fail(ScslabError("--posterior DIR draws parameters: give --draws N too"))
+        if sweep or resume is not None:
+            fail(ScslabError("--draws runs its own set of runs; it does not combine with "
+                             "--sweep or --resume"))
         return draws_command(scenario, run_options(seed=seed, residents=residents,
                                                    scale=scale, days=days, sets=set_),
                              draws=draws, posterior=posterior, out_dir=out_dir,
