@@ -137,7 +137,7 @@ def test_cli_writes_posterior_predictive_and_a_calibrated_scenario(tmp_path):
     scen = tmp_path / "world.yaml"
     scen.write_text(yaml.safe_dump({
         "extends": "minimal",
-        "uncertain": {RATE: PRIOR[RATE], FALSE: PRIOR[FALSE]},
+        "uncertain": {RATE: PRIOR[RATE], FALSE: PRIOR[FALSE], COVERAGE: None},
     }))
     rr = scslab.run("minimal", residents=500, days=120)
     ts = rr.timeseries

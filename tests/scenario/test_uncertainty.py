@@ -7,17 +7,23 @@ import textwrap
 
 import numpy as np
 import pytest
+import yaml
 from pydantic import TypeAdapter
 from scipy import stats
 
 from scslab.errors import ScenarioError
 from scslab.scenario import uncertainty as u
-from scslab.scenario.loader import load_scenario
+from scslab.scenario.loader import load_scenario, scenario_data
 
 
 def write(tmp_path, name, text):
     p = tmp_path / name
     p.write_text(textwrap.dedent(text))
+    if not (tmp_path / "base.yaml").exists():
+        # minimal without its own unknowns, so each test declares exactly its own
+        data = scenario_data(load_scenario("minimal"))
+        data.pop("uncertain", None)
+        (tmp_path / "base.yaml").write_text(yaml.safe_dump(data))
     return p
 
 
@@ -56,7 +62,7 @@ def test_sampling_is_reproducible_and_stays_in_the_support():
 
 
 UNCERTAIN_MINIMAL = """
-    extends: minimal
+    extends: base.yaml
     uncertain:
       acts.negative.rate.per_day:
         dist: loguniform
@@ -106,7 +112,7 @@ def test_a_valid_block_loads_and_its_values_apply(tmp_path):
 def test_bad_entries_name_the_file_line_path_value_and_what_is_allowed(
         tmp_path, entry, line, words):
     p = write(tmp_path, "bad.yaml", f"""
-        extends: minimal
+        extends: base.yaml
         uncertain:
           {entry}
         """)
@@ -136,7 +142,7 @@ def test_extends_replaces_a_distribution_whole_and_null_drops_it(tmp_path):
 
 def test_a_dated_value_is_uncertain_one_date_at_a_time(tmp_path):
     p = write(tmp_path, "dated.yaml", """
-        extends: minimal
+        extends: base.yaml
         policy:
           lists:
             blacklist: {below: {2021-01-01: 950, 2022-01-01: 900}}
@@ -161,3 +167,13 @@ def test_values_that_break_the_scenario_are_a_clear_error(tmp_path):
     s = load_scenario(write(tmp_path, "s.yaml", UNCERTAIN_MINIMAL))
     with pytest.raises(ScenarioError, match=r"acts\.negative\.rate\.per_day.*invalid"):
         u.with_values(s, {"acts.negative.rate.per_day": 2.0})
+
+
+def test_the_system_off_twin_drops_the_unknowns_of_the_system_it_removes(tmp_path):
+    from scslab.scenario.twin import system_off
+    p = write(tmp_path, "s.yaml", UNCERTAIN_MINIMAL + """
+      policy.sanctions.flight.enforcement: {dist: uniform, low: 0.8, high: 1.0, why: none}
+    """)
+    s = load_scenario(p)
+    off = system_off(s)
+    assert list(off.uncertain) == ["acts.negative.rate.per_day"]

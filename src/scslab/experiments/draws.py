@@ -352,7 +352,16 @@ def _draw_plans(resolved: list[Scenario], labels: list[str], draws: int, seed: i
                          "them (docs/uncertainty.md) or give --posterior DIR")
     u = rng.random((draws, len(union)))
     for label, scen in zip(labels, resolved, strict=True):
-        paths = [p for p in union if p in scen.uncertain]
+        data = scen.model_dump(mode="python", exclude={"end"})
+        paths = []
+        for p in union:
+            if p not in scen.uncertain:
+                continue
+            try:
+                get_param(data, p)
+                paths.append(p)
+            except ParameterError:
+                notes.append(f"{label} has no {p}: left out of its draws")
         block = {p: scen.uncertain[p] for p in paths}
         x = from_unit(block, u[:, [union.index(p) for p in paths]])
         plans[label] = (paths, x, nominal_values(scen, block))
