@@ -127,7 +127,9 @@ def sensitivity_sections(table: pd.DataFrame, manifest: dict) -> list[Section]:
     rows = [[p, spec.get("distribution", ""), spec.get("why", "")]
             for p, spec in manifest.get("parameters", {}).items()]
     sections = [Section("sens-params", "Unknown parameters",
-                        intro + _table(["parameter", "distribution", "why"], rows), {})]
+                        intro + f"<details><summary>The {k} unknowns, their distributions and "
+                        "why</summary>" + _table(["parameter", "distribution", "why"], rows)
+                        + "</details>", {})]
     for i, m in enumerate(shown):
         chart = ranked_chart(table, method, m)
         if chart is None:
@@ -139,9 +141,9 @@ def sensitivity_sections(table: pd.DataFrame, manifest: dict) -> list[Section]:
                 + (": the indices mostly measure noise." if share > 0.5 else ".")
                 if math.isfinite(share) else "")
         cid = f"chart-sens-{i}"
-        sections.append(Section(f"sens-{i}", f"{m}: ranked by {total}",
-                                f'<p class="caption">{esc(note)}</p>' + _chart_div(cid),
-                                {cid: to_spec(chart)}))
+        sections.append(Section(f"sens-{i}", m,
+                                f'<p class="caption">Ranked by {esc(total)}. {esc(note)}</p>'
+                                + _chart_div(cid), {cid: to_spec(chart)}))
     return sections
 
 
