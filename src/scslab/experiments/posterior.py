@@ -148,7 +148,8 @@ def _prior_of(base: Scenario, params: Sequence[str] | None,
                 prior[p] = uniform_range(lo, hi, why="range given with --bounds")
             except ValueError as e:
                 raise PosteriorError(f"--bounds of {p}: {e}") from None
-        problems = uncertain_problems(base.model_copy(update={"uncertain": prior}))
+        problems = uncertain_problems(base.model_copy(update={"uncertain": prior}),
+                                      own_value_inside=False)
         if problems:
             raise ScenarioError([dict(p, file="--bounds") for p in problems])
         return prior

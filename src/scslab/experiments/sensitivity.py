@@ -234,7 +234,8 @@ def sensitivity(
         scenario, sets=list(o.sets) or None)
     uncertain = dict(params) if params else dict(base.uncertain)
     if params:
-        problems = uncertain_problems(base.model_copy(update={"uncertain": uncertain}))
+        problems = uncertain_problems(base.model_copy(update={"uncertain": uncertain}),
+                                      own_value_inside=False)
         if problems:
             raise ScenarioError([dict(p, file="--param") for p in problems])
     if not uncertain:

@@ -396,9 +396,11 @@ def _messages(e: ValidationError) -> list[str]:
     return [err["msg"].removeprefix("Value error, ") for err in e.errors(include_url=False)]
 
 
-def uncertain_problems(scenario) -> list[dict]:
+def uncertain_problems(scenario, *, own_value_inside: bool = True) -> list[dict]:
     """Every path of the scenario's ``uncertain:`` block must name a real-valued number,
-    and each end of its distribution's support must be a value the field accepts.
+    the scenario's own value must lie inside its distribution (unless
+    ``own_value_inside=False``: ranges given on the command line may explore elsewhere),
+    and each end of the distribution's support must be a value the field accepts.
 
     Problems are dicts with ``path``, ``value`` and ``message`` (the format of
     ``schema.reference_problems``); the loader adds the file and line.
@@ -419,7 +421,7 @@ def uncertain_problems(scenario) -> list[dict]:
                              + "; a path names one number of this scenario"})
             continue
         lo, hi = d.support()
-        if not lo <= value <= hi:
+        if own_value_inside and not lo <= value <= hi:
             # most often a scenario that changes a value and inherits its parent's range
             problems.append({"path": f"uncertain.{p}", "value": d.describe(),
                              "message": f"the scenario's own value {value:g} lies outside "
