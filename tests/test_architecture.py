@@ -25,6 +25,13 @@ DEFERRED = {
     "scslab.report.html": {"vl_convert": "a 40 MB native library, only to embed Vega"},
     "scslab.run.distributed": {"distributed": "Dask loads only when a cluster is asked for",
                                "dask.config": "the same: it configures the embedded cluster"},
+    "scslab.experiments.sensitivity": {
+        "SALib": "SALib takes seconds to import; only a sensitivity analysis needs it",
+        "SALib.sample": "idem", "SALib.analyze": "idem",
+        "scipy": "scipy.stats takes ~0.5 s; the command line loads this module at start"},
+    "scslab.scenario.uncertainty": {"scipy": "scipy.stats takes ~0.5 s; every scenario load "
+                                             "reads this module, only draws need scipy",
+                                    "scipy.special": "idem (normal scores)"},
 }
 
 

@@ -54,7 +54,7 @@ def test_cli_writes_a_scenario_that_extends_the_original(tmp_path):
     path, rr = self_targets(tmp_path)
     out = tmp_path / "cal" / "minimal_cal.yaml"
     res = CliRunner().invoke(app, [
-        "calibrate", "minimal", "--targets", str(path), "--params", RATE,
+        "calibrate", "minimal", "--method", "lsq", "--targets", str(path), "--params", RATE,
         "--start", "0.0015", "--residents", str(RES), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "fitted" in res.output and "wrongful" in res.output

@@ -23,6 +23,7 @@ from scslab.cli.scenarios import (
     summary_command,
     validate_command,
 )
+from scslab.cli.sensitivity import sensitivity_command
 from scslab.cli.targets import targets_command
 
 
@@ -51,6 +52,7 @@ for _name, _command in (
     ("summary", summary_command),
     ("compare", compare_command),
     ("calibrate", calibrate_command),
+    ("sensitivity", sensitivity_command),
     ("targets", targets_command),
     ("report", report_command),
     ("explain", explain_command),

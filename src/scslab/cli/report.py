@@ -16,7 +16,8 @@ from scslab.report.kinds import kind_of, write_report_of
 
 def report_command(
     run_dirs: Annotated[list[Path], typer.Argument(
-        help="one or more run directories, or a comparison directory (compare --out)")],
+        help="one or more run directories, or a comparison directory (compare --out), "
+             "or sensitivity, calibration or draws directories")],
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write")] = (
         Path("report.html")),
     title: Annotated[str | None, typer.Option(help="the report's title")] = None,

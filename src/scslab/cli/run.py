@@ -29,6 +29,7 @@ from scslab.cli.common import (
     resumable,
     run_options,
 )
+from scslab.cli.draws import draws_command
 from scslab.engine.runner import default_threads
 from scslab.errors import ScslabError
 from scslab.outputs.checkpoint import checkpoint_path
@@ -66,6 +67,14 @@ def run_command(
         "--dashboard", help="serve the embedded Dask cluster's dashboard on "
                             "127.0.0.1:8787 (with --workers)")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    draws: Annotated[int | None, typer.Option(
+        help="run N draws of the uncertain parameters on common seeds (--replicates seeds "
+             "each): an interval on every headline figure (DIR/draws.parquet, "
+             "DIR/summary.json)", min=2)] = None,
+    posterior: Annotated[Path | None, typer.Option(
+        help="with --draws: draw from this calibration directory's posterior")] = None,
+    noise_runs: Annotated[int, typer.Option(
+        help="with --draws: runs at further seeds that measure the seed noise", min=2)] = 10,
 ) -> None:
     """Run a scenario and write its run directory (default: runs/SCENARIO).
 
@@ -81,6 +90,17 @@ def run_command(
                               replicates=replicates, sweep=sweep, force=force)
     scenario = scenario or "tiny"
     replicates = replicates or 1
+    if draws is not None or posterior is not None:  # intervals over parameter draws
+        if draws is None:
+            fail(ScslabError("--posterior DIR draws parameters: give --draws N too"))
+        if sweep or resume is not None:
+            fail(ScslabError("--draws runs its own set of runs; it does not combine with "
+                             "--sweep or --resume"))
+        return draws_command(scenario, run_options(seed=seed, residents=residents,
+                                                   scale=scale, days=days, sets=set_),
+                             draws=draws, posterior=posterior, out_dir=out_dir,
+                             replicates=replicates, noise_runs=noise_runs, threads=threads,
+                             workers=workers, scheduler=scheduler, quiet=quiet)
     options = run_options(seed=seed, residents=residents, scale=scale, days=days, sets=set_,
                           trace=trace)
     progress = Progress(

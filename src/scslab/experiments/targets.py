@@ -39,7 +39,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
@@ -262,13 +261,15 @@ def _column_value(rr, target: Target, m: str) -> float:
         if m not in ts.columns:
             raise TargetsError(f"target {target.name}: {m!r} is not a timeseries column; "
                                "columns: " + ", ".join(ts.columns[2:]))
-        dates = pd.to_datetime(ts["date"]).dt.date
-        if target.at < dates.iloc[0] or target.at > dates.iloc[-1]:
+        first, last = _as_date(ts["date"].iloc[0]), _as_date(ts["date"].iloc[-1])
+        if target.at < first or target.at > last:
             raise TargetsError(
                 f"target {target.name}: {target.at} is outside the run "
-                f"({dates.iloc[0]} to {dates.iloc[-1]})"
+                f"({first} to {last})"
             )
-        idx = int(np.searchsorted(dates.to_numpy(), target.at, side="right")) - 1
+        # one row per day from the first: the row of a date is its distance in days (a
+        # calibration reads thousands of runs, so no conversion of the whole column)
+        idx = (target.at - first).days
         col = ts[m].to_numpy(dtype=float)
         return float(col[: idx + 1].sum()) if target.cumulative else float(col[idx])
     v = _summary_value(rr.summary, m)
@@ -297,6 +298,11 @@ def model_value(rr, target: Target) -> float:
     if target.per_residents:
         v *= target.per_residents / float(rr.manifest["residents"])
     return v
+
+
+def _as_date(v) -> dt.date:
+    return v.date() if isinstance(v, dt.datetime) else v if isinstance(v, dt.date) else \
+        pd.Timestamp(v).date()
 
 
 def _summary_value(summary: dict, key: str) -> float | None:

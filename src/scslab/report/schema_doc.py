@@ -25,6 +25,7 @@ from pydantic_core import PydanticUndefined
 from scslab.report.words import key_parameters
 from scslab.scenario import schema
 from scslab.scenario.loader import load_scenario, shipped_scenarios
+from scslab.scenario.uncertainty import nominal_values
 
 HEADER = """# Scenario format reference
 
@@ -69,6 +70,13 @@ its meaning "the rest".
 **Dated values.** A field marked *dated* takes either one value or a mapping from start
 dates to values, e.g. `below: {{2021-01-01: 950, 2023-01-01: 900}}`: each value applies from
 its date until the next one.
+
+**Uncertain values.** The `uncertain:` mapping declares which numbers nobody knows: a
+dotted path (`acts.NAME.rate.per_year`, or a dated value's entry such as
+`departments.courts.records.judgment_default.coverage.2014-01-01`) -> a distribution
+(`dist:` one of uniform, loguniform, normal, truncnormal, beta, triangular) and `why:`,
+the source of the range or a plain statement that none exists. `scslab sensitivity`,
+`scslab calibrate` and `scslab run --draws` read it (`docs/uncertainty.md`).
 """
 
 
@@ -245,11 +253,23 @@ def scenario_page(name: str) -> str:
     lines += [f"- {src}" for src in s.sources] or ["None given."]
     lines += ["", "## Key parameters", "", "| what | setting |", "|---|---|"]
     lines += [f"| {cell(k)} | {cell(v)} |" for k, v in key_parameters(s)]
+    if s.uncertain:
+        lines += ["", "## Unknowns", "",
+                  f"The {len(s.uncertain)} numbers no source gives, declared in `uncertain:` "
+                  "with the range assumed (`scslab sensitivity`, `scslab calibrate`, "
+                  "`scslab run --draws`; docs/uncertainty.md).", "",
+                  "| parameter | value | distribution | why |", "|---|---|---|---|"]
+        values = nominal_values(s, s.uncertain)
+        lines += [f"| `{p}` | {values[p]:g} | {cell(d.describe())} | {cell(d.why)} |"
+                  for p, d in s.uncertain.items()]
     lines += [
         "", "## Run it", "", "```bash",
         f"scslab show {name}                  # the whole scenario, resolved, as YAML",
         f"scslab run {name} --out runs/{name}",
         f"scslab report runs/{name} -o {name}.html",
+        *([f"scslab sensitivity {name} --method morris --scale 0.01 --out runs/{name}-morris",
+           f"scslab run {name} --draws 20 --scale 0.01 --out runs/{name}-draws"]
+          if s.uncertain else []),
         "```", "",
     ]
     return "\n".join(lines)

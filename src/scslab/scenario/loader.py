@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 from scslab.errors import ScenarioError, ScenarioNotFound
 from scslab.scenario.checks import semantic_problems, set_path_problems, yaml_shape_problems
 from scslab.scenario.schema import ListRule, Scenario, reference_problems
+from scslab.scenario.uncertainty import uncertain_problems
 
 SHIPPED_DIR = Path(str(resources.files("scslab") / "scenarios"))
 MAX_EXTENDS_DEPTH = 20
@@ -201,16 +202,18 @@ def deep_merge(base: dict, over: dict, _key: str | None = None) -> dict:
     for k, v in over.items():
         if v is None and k in out and _key != "tiers":
             del out[k]
-        elif isinstance(v, dict) and isinstance(out.get(k), dict) and not _is_date_map(v):
+        elif isinstance(v, dict) and isinstance(out.get(k), dict) and not _replaces(v):
             out[k] = deep_merge(out[k], v, str(k))
         else:
             out[k] = copy.deepcopy(v)
     return out
 
 
-def _is_date_map(v: dict) -> bool:
-    # A dated value replaces its parent's schedule as a whole, never merges with it.
-    return bool(v) and all(isinstance(k, dt.date) for k in v)
+def _replaces(v: dict) -> bool:
+    # A dated value replaces its parent's schedule as a whole, never merges with it; so
+    # does a distribution of the uncertain: block (a child's normal must not inherit the
+    # parent's uniform low and high).
+    return bool(v) and (all(isinstance(k, dt.date) for k in v) or "dist" in v)
 
 
 def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, list[tuple[Path, dict]]]:
@@ -341,10 +344,11 @@ def load_scenario(
             base, _ = resolve_scenario_dict(ref, overrides)
             problems = set_path_problems(e.errors(), base, sets) + problems
         raise ScenarioError(problems) from None
-    problems = reference_problems(scenario) or semantic_problems(scenario)
+    problems = (reference_problems(scenario) or semantic_problems(scenario)
+                or uncertain_problems(scenario))
     if problems:
         for p in problems:
-            _locate(p, tuple(_split_path(p["path"])), chain, set_paths)
+            _locate(p, _key_path(p["path"]), chain, set_paths)
         raise ScenarioError(problems)
     return scenario
 
@@ -376,6 +380,13 @@ def _flatten_paths(d: dict, prefix: tuple = ()) -> set[tuple]:
         if isinstance(v, dict):
             out |= _flatten_paths(v, prefix + (str(k),))
     return out
+
+
+def _key_path(path: str) -> tuple[str, ...]:
+    """The keys of a problem's path; a key of the uncertain: block is itself dotted."""
+    if path.startswith("uncertain."):
+        return ("uncertain", path.removeprefix("uncertain."))
+    return tuple(_split_path(path))
 
 
 def _split_path(path: str) -> list[str]:
@@ -523,11 +534,13 @@ def _unwrap(tp: Any, node: Any) -> Any:
         elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(tp) if a is not type(None)]
             models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
-            if isinstance(node, dict) and "kind" in node:
-                for m in models:
-                    kind = m.model_fields.get("kind")
-                    if kind is not None and node["kind"] in typing.get_args(kind.annotation):
-                        return m
+            for tag in ("kind", "dist"):  # list rules; distributions of uncertain:
+                if isinstance(node, dict) and tag in node:
+                    for m in models:
+                        field = m.model_fields.get(tag)
+                        if field is not None and node[tag] in typing.get_args(
+                                field.annotation):
+                            return m
             tp = models[0] if models else members[0]
         else:
             return tp

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from scslab.scenario.dated import check_dated
+from scslab.scenario.uncertainty import Uncertain
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 # a scenario's name is also its run directory and what the command line types:
@@ -486,6 +487,10 @@ class Scenario(Strict):
     actions: dict[Name, Action] = Field(default_factory=dict)
     feedback: Feedback = Field(default_factory=Feedback)
     outputs: Outputs = Field(default_factory=Outputs)
+    uncertain: Uncertain = Field(
+        default_factory=dict,
+        description="parameter path -> distribution of its unknown value, with why "
+                    "(scslab.scenario.uncertainty); `path: null` drops an inherited one")
 
     @model_validator(mode="after")
     def _period(self):
