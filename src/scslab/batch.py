@@ -37,7 +37,7 @@ from scslab.engine.distributed import (
     shard_sizes,
     worker_memory,
 )
-from scslab.engine.kernel import UnitOutputs
+from scslab.engine.layout import UnitOutputs
 from scslab.errors import RunDirError, ScenarioError
 from scslab.outputs.checkpoint import Checkpoint, atomic_write_bytes, checkpoint_path
 from scslab.outputs.rundir import MANIFEST, read_manifest, write_run

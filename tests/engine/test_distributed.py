@@ -14,7 +14,7 @@ import pytest
 import scslab
 from scslab import api, batch
 from scslab.engine import distributed as dist
-from scslab.engine.kernel import UnitOutputs
+from scslab.engine.layout import UnitOutputs
 from scslab.engine.runner import shard_units
 
 TINY = dict(days=200, sets=["population.units=8"])

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scslab.engine.kernel import BLOCK, N_EVF, N_PHASES, N_RCOLS, RECORD_DTYPE
+from scslab.engine.calendar import BLOCK
+from scslab.engine.layout import N_EVF, N_PHASES, N_RCOLS, RECORD_DTYPE
 from scslab.errors import ScslabError
 
 RECORD_BYTES = np.dtype(RECORD_DTYPE).itemsize * N_RCOLS  # one row of the record table

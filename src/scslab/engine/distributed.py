@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from scslab.engine.compile import CompiledModel
-from scslab.engine.kernel import UnitOutputs
+from scslab.engine.layout import UnitOutputs
 from scslab.engine.runner import (
     ShardResult,
     run_units,
