@@ -9,8 +9,8 @@ new / base.
 
 With ``--compile N`` it first measures, N times per side, the first run in a fresh process
 after clearing that side's numba cache (``*.nbi``/``*.nbc`` under its src): the wall time
-of a small run, which is then almost all compilation.  Each side's cache is warm again
-after that.
+and the CPU seconds of a small run, which is then almost all compilation (CPU time is
+the fairer figure on a loaded machine).  Each side's cache is warm again after that.
 
     git worktree add /tmp/base <base-commit>
     python bench/kernel_split.py --base /tmp/base/src --compile 2 --reps 7
@@ -42,8 +42,9 @@ def child(workload: str, warm_only: bool) -> dict:
     w = api.prepare("tiny", residents=1000, days=10, sets=["population.units=2"])
     run_units(w, range(w.units))
     first = time.perf_counter() - t0
+    first_cpu = time.process_time()  # CPU seconds of this process so far: imports + run
     if warm_only:
-        return {"first_run": first}
+        return {"first_run": first, "first_run_cpu": first_cpu}
     scenario, size, days = workload.split(":")
     days = int(days) or None
     if "." in size:  # a scale: keep the scenario's units
@@ -103,22 +104,27 @@ def main() -> int:
 
     if args.compile:
         first: dict[str, list[float]] = {"base": [], "new": []}
+        first_cpu: dict[str, list[float]] = {"base": [], "new": []}
         for rep in range(args.compile):
             for side in (("base", "new") if rep % 2 == 0 else ("new", "base")):
                 n = clear_cache(sides[side])
                 r = run_child(sides[side], "tiny:1000:10", warm_only=True)
                 first[side].append(r["first_run"])
+                first_cpu[side].append(r["first_run_cpu"])
                 print(f"compile {side}: cleared {n} cache files, first run "
-                      f"{r['first_run']:.1f} s (load {os.getloadavg()[0]:.2f})", flush=True)
-        warm = {s: run_child(sides[s], "tiny:1000:10", warm_only=True)["first_run"] for s in sides}
+                      f"{r['first_run']:.1f} s wall, {r['first_run_cpu']:.1f} s CPU "
+                      f"(load {os.getloadavg()[0]:.2f})", flush=True)
+        warm = {s: run_child(sides[s], "tiny:1000:10", warm_only=True) for s in sides}
         for s in sides:
             print(f"first run, cold cache, {s}: median {statistics.median(first[s]):.1f} s "
-                  f"({', '.join(f'{x:.1f}' for x in first[s])}); warm cache "
-                  f"{warm[s]:.2f} s")
-        print(f"compile ratio new / base: "
-              f"{statistics.median(first['new']) / statistics.median(first['base']):.3f}")
+                  f"wall ({', '.join(f'{x:.1f}' for x in first[s])}), "
+                  f"{statistics.median(first_cpu[s]):.1f} s CPU "
+                  f"({', '.join(f'{x:.1f}' for x in first_cpu[s])}); warm cache "
+                  f"{warm[s]['first_run']:.2f} s wall, {warm[s]['first_run_cpu']:.2f} s CPU")
+        mc = {s: statistics.median(first_cpu[s]) for s in sides}
+        print(f"compile CPU ratio new / base: {mc['new'] / mc['base']:.3f}")
 
-    for workload in args.workload or WORKLOADS:
+    for workload in (args.workload or WORKLOADS) if args.reps > 0 else ():
         for s in sides:  # the workload's own types compiled (or loaded) before timing
             run_child(sides[s], workload, warm_only=True)
         cpu: dict[str, list[float]] = {"base": [], "new": []}
