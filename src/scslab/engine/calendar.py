@@ -8,8 +8,9 @@ it is empty, so events pushed to today's bucket while it runs are seen too.
 
 An event is ``N_EVF`` int32 fields (engine/layout.py: kind, entity, argument, counter,
 carried word) in ``evb[block, slot]`` and a float64 rate in ``evp[block, slot]``;
-``blk[block]`` links a block to the one below it, or to the next free block.  The tables
-live in ``Tables`` (engine/room.py) and grow between calls of the day loop.
+``blk[block]`` links a block to the one below it, or to the next free block.  The arrays
+live in ``Tables`` (engine/room.py) and grow between calls of the day loop; ``push`` and
+``pop`` take them one by one (see engine/day_loop.py on why helpers take arrays).
 """
 
 from __future__ import annotations
@@ -35,10 +36,9 @@ def new_calendar(n_days, n_blocks):
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def push(T, n_blk, free_blk, phase, day, kind, e, b, c, w, p):
+def push(top, evb, evp, blk, n_blk, free_blk, phase, day, kind, e, b, c, w, p):
     """Put an event on the stack of bucket (phase, day); the caller has made room (see
     engine/room.py).  Returns the blocks used and the free-block list."""
-    top, evb, blk = T.top, T.evb, T.blk
     bk = top[phase, day, 0]
     k = top[phase, day, 1]
     if bk < 0 or k == BLOCK:
@@ -57,22 +57,21 @@ def push(T, n_blk, free_blk, phase, day, kind, e, b, c, w, p):
     evb[bk, k, F_ARG] = b
     evb[bk, k, F_COUNTER] = c
     evb[bk, k, F_WORD] = w
-    T.evp[bk, k] = p
+    evp[bk, k] = p
     top[phase, day, 1] = k + 1
     return n_blk, free_blk
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def has_events(T, phase, day):
-    return T.top[phase, day, 0] >= 0
+def has_events(top, phase, day):
+    return top[phase, day, 0] >= 0
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def pop(T, free_blk, phase, day):
+def pop(top, blk, free_blk, phase, day):
     """Take the last event pushed to bucket (phase, day), which is not empty: its block and
     slot, and the new free-block list (a block emptied goes back to it; the caller reads
     the slot before it pushes again)."""
-    top, blk = T.top, T.blk
     bk = top[phase, day, 0]
     k = top[phase, day, 1] - 1
     if k == 0:

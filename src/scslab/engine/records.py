@@ -1,4 +1,4 @@
-"""The record store of a unit: filing a record, the key of its own draws, and how long its
+"""The record store of a unit: a record's row, the key of its own draws, and how long its
 records keep an entity on a record list.
 
 Records are int32 rows of ``Tables.rec`` (columns in engine/layout.py); each entity's
@@ -39,12 +39,11 @@ from scslab.engine.layout import (
 FALSE_CTR = 1 << 40  # false records' keyed counters live above acts' counters
 
 
-@njit(cache=True, nogil=True, _nrt=False)
-def new_record(rec, n_rec, rec_head, rec_lists, subject, actor, a, dept, prov, t, kctr, kstream,
-               m, out, records_i, n):
-    """File record number n_rec (the caller has made room): fill it, link it to its
-    subject's records and count it.  Returns the new record count."""
-    day_rec = t + m.dept_delay[dept]
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def new_record(rec, n_rec, rec_head, subject, actor, a, dept, prov, t, day_rec, day_on, kctr,
+               kstream):
+    """Fill record number n_rec (the caller has made room) and link it to its subject's
+    records.  Returns the new record count."""
     rec[n_rec, R_SUBJECT] = subject
     rec[n_rec, R_ACTOR] = actor
     rec[n_rec, R_ACT] = a
@@ -52,12 +51,11 @@ def new_record(rec, n_rec, rec_head, rec_lists, subject, actor, a, dept, prov, t
     rec[n_rec, R_PROV] = prov
     rec[n_rec, R_DAY_ACT] = t
     rec[n_rec, R_DAY_REC] = day_rec
-    rec[n_rec, R_DAY_ON] = min(max(day_rec, m.dept_share_day[dept]), NEVER)
+    rec[n_rec, R_DAY_ON] = day_on
     rec[n_rec, R_DAY_OFF] = NEVER
     rec[n_rec, R_POINTS] = 0
     rec[n_rec, R_NEXT] = rec_head[subject]
     rec_head[subject] = n_rec
-    rec_lists[subject] |= m.act_list_mask[a]
     rec[n_rec, R_PERFORMED] = NEVER
     rec[n_rec, R_REMOVED] = NEVER
     rec[n_rec, R_EXT] = 0
@@ -65,11 +63,6 @@ def new_record(rec, n_rec, rec_head, rec_lists, subject, actor, a, dept, prov, t
     rec[n_rec, R_KSTREAM] = kstream
     rec[n_rec, R_ACTIVE] = 0
     rec[n_rec, R_REMOVED_BY] = NOT_REMOVED
-    out.records_created[t] += 1
-    out.records_by_prov[prov, t] += 1
-    out.dept_created[dept, t] += 1
-    if subject < n:
-        records_i[subject] += 1
     return n_rec + 1
 
 
@@ -85,22 +78,26 @@ def record_key(rec, r, n, gid0, fgid0):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def record_listing(rec, head_r, e, j, t, m):
+def record_listing(rec, rec_head, e, j, t, act_list_mask, list_start, list_dur, ext_days,
+                   perform_removal):
     """Until when (exclusive) entity e is on record list j, on all records and on true
-    records only: the latest end over its records of the list's acts."""
+    records only: the latest end over its records of the list's acts (a listing lasts
+    ``list_dur[j, day on]``, plus ``ext_days`` if the record extends it; it ends
+    ``perform_removal`` days after the obligation is performed, or when the record is
+    removed)."""
     best_all = 0
     best_true = 0
     bit = 1 << j
-    r = head_r[e]
+    r = rec_head[e]
     while r >= 0:
         a = rec[r, R_ACT]
         on = rec[r, R_DAY_ON]
-        if (m.act_list_mask[a] & bit) and on <= t and on >= m.list_start[j]:
-            end = on + m.list_dur[j, on]
+        if (act_list_mask[a] & bit) and on <= t and on >= list_start:
+            end = on + list_dur[j, on]
             if (rec[r, R_EXT] >> j) & 1:
-                end += m.list_ext_days[j]
+                end += ext_days
             if rec[r, R_PERFORMED] < NEVER:
-                end = min(end, rec[r, R_PERFORMED] + m.perform_removal[a])
+                end = min(end, rec[r, R_PERFORMED] + perform_removal[a])
             end = min(end, rec[r, R_REMOVED])
             best_all = max(best_all, end)
             if rec[r, R_PROV] == PROV_TRUE:

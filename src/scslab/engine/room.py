@@ -27,14 +27,15 @@ ROOM_DIRTY = 64  # dirty-list entries one evaluation may add (households have at
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def short_of_room(T, n_blk, n_rec, n_dirty, n_log, room_q, room_r, room_log):
+def short_of_room(blk, n_blk, rec, n_rec, dirty_list, n_dirty, log, n_log, room_q, room_r,
+                  room_log):
     """Whether a table may not hold what one step of the day loop can add: event blocks
     (``room_q``, one push each), records (``room_r``, one act's), dirty-list entries (one
     evaluation's re-marks) and trace rows (``room_log``, one evaluation's list changes).
     ``grown_tables`` grows exactly the tables short here, so the same test guards every
     step."""
-    return (T.blk.size - n_blk < room_q or T.rec.shape[0] - n_rec < room_r
-            or T.dirty_list.size - n_dirty < ROOM_DIRTY or T.log.shape[0] - n_log < room_log)
+    return (blk.size - n_blk < room_q or rec.shape[0] - n_rec < room_r
+            or dirty_list.size - n_dirty < ROOM_DIRTY or log.shape[0] - n_log < room_log)
 
 
 @njit(cache=True, nogil=True)

@@ -14,33 +14,34 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def cap_values(m):
+def cap_values(cap_index, cap):
     """The cap of each capped column (column c + 1 of the points table)."""
     n_caps = 0
-    for a in range(m.act_p.size):
-        if m.cap_index[a] >= 0:
+    for a in range(cap_index.size):
+        if cap_index[a] >= 0:
             n_caps += 1
     cap_val = np.zeros(n_caps, dtype=np.int64)
-    for a in range(m.act_p.size):
-        if m.cap_index[a] >= 0:
-            cap_val[m.cap_index[a]] = m.cap[a]
+    for a in range(cap_index.size):
+        if cap_index[a] >= 0:
+            cap_val[cap_index[a]] = cap[a]
     return cap_val
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def effective_score(e, kind, pts, cap_val, m):
-    """Entity e's score from its points: column 0 uncapped, column 1 + c capped at
-    cap_val[c] either way; then clipped to the score's range."""
-    s = m.score_base[kind] + pts[e, 0]
+def effective_score(pts, e, cap_val, base, lowest, highest):
+    """Entity e's score from its points: the base, column 0 uncapped, column 1 + c capped
+    at cap_val[c] either way; then clipped to [lowest, highest]."""
+    s = base + pts[e, 0]
     for c in range(cap_val.size):
         s += min(max(pts[e, 1 + c], -cap_val[c]), cap_val[c])
-    return min(max(s, m.score_min[kind]), m.score_max[kind])
+    return min(max(s, lowest), highest)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def tier_of(score, kind, m):
-    """The first tier, in the scenario's order, whose floor the score reaches, or -1."""
-    for j in range(m.n_tiers[kind]):
-        if score >= m.tier_floor[kind, j]:
+def tier_of(score, tier_floor, kind, n_tiers):
+    """The first of the ``n_tiers`` tiers of entity kind ``kind``, in the scenario's order,
+    whose floor the score reaches, or -1."""
+    for j in range(n_tiers):
+        if score >= tier_floor[kind, j]:
             return j
     return -1

@@ -41,20 +41,17 @@ from scslab.population.firms import build_firm_attributes, employers, legal_repr
 
 
 @njit(cache=True, nogil=True)
-def new_state(m, codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, n, nf):
+def new_state(codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, ext_act, cap_val, n,
+              nf, n_lists, n_depts, n_tier_cols):
     """The unit's state arrays, every entity at the start: no points, no lists, no tier."""
     E = n + nf
-    L = m.list_kind.size
-    K = m.action_p.size
-    cap_val = cap_values(m)
     n_cols = 1 + cap_val.size
     # escalation: since when a firm is on each list's source (residents need none)
     src_since = np.zeros((0, 0), np.int32)
     if nf > 0:
-        src_since = np.full((L, E), NEVER, dtype=np.int32)
+        src_since = np.full((n_lists, E), NEVER, dtype=np.int32)
     return UnitState(
-        codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att,
-        extending_acts(m), cap_val,
+        codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, ext_act, cap_val,
         # one row per entity, so a score reads one cache line
         np.zeros((E, n_cols), dtype=np.int32), np.zeros((E, n_cols), dtype=np.int32),
         np.zeros(E, dtype=np.int64),  # listed_mask
@@ -65,7 +62,7 @@ def new_state(m, codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, n,
         np.zeros(E, dtype=np.int32),  # neg_active
         np.full(E, -2, dtype=np.int16),  # tier
         src_since,
-        np.zeros((K, n), dtype=np.bool_),  # chain_active
+        np.zeros((p_att.shape[0], n), dtype=np.bool_),  # chain_active
         np.zeros(E, dtype=np.bool_),  # dirty
         np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.bool_),  # shock_until, shock_flag
         np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),  # ever listed, wrong
@@ -74,9 +71,9 @@ def new_state(m, codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, n,
         np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),  # blocked, wrongfully
         np.zeros(n),  # green_channel_days_saved
         np.zeros(n, dtype=np.int64),  # records_i
-        np.zeros(L, dtype=np.int64),  # list_count
-        np.zeros(m.dept_delay.size, dtype=np.int64),  # dept_active
-        np.zeros((2, m.tier_floor.shape[1]), dtype=np.int64),  # tier_count
+        np.zeros(n_lists, dtype=np.int64),  # list_count
+        np.zeros(n_depts, dtype=np.int64),  # dept_active
+        np.zeros((2, n_tier_cols), dtype=np.int64),  # tier_count
     )
 
 
@@ -105,7 +102,9 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
     p_res = resident_probabilities(m.act_p, m.act_mult, codes)
     p_firm = resident_probabilities(m.act_p, m.act_fmult, fcodes)
     p_att = resident_probabilities(m.action_p, m.action_mult, codes)
-    S = new_state(m, codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, n, nf)
+    S = new_state(codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att,
+                  extending_acts(m.act_list_mask, m.list_ext_p), cap_values(m.cap_index, m.cap),
+                  n, nf, L, m.dept_delay.size, m.tier_floor.shape[1])
 
     # ---- tables: room for every first candidate (so scheduling them never grows the
     # store) and the attempt chains; run_days asks for more when it needs it

@@ -72,67 +72,37 @@ def next_attempt(k0, k1, action, gid, from_day, p, n_days):
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def start_attempts(m, S, T, t, i, lists, gid0, n_blk, free_blk):
-    """Start resident i's attempt chain at every action its lists restrict or reward and
-    whose chain is not running (called when i's lists are re-evaluated)."""
-    for k in range(m.action_p.size):
-        acts_on = lists & (m.sanction_lists[k] | m.green_channel_lists[k])
-        if acts_on and not S.chain_active[k, i]:
-            t1 = next_attempt(m.k0, m.k1, k, gid0 + i, t, S.p_att[k, i], m.n_days)
-            if t1 < m.n_days:
-                n_blk, free_blk = push(T, n_blk, free_blk, PHASE_ATTEMPTS, t1, EV_ATTEMPT,
-                                       i, k, 0, 0, 0.0)
-                S.chain_active[k, i] = True
+def start_attempts(top, evb, evp, blk, n_blk, free_blk, chain_active, p_att, sanction_lists,
+                   green_channel_lists, k0, k1, t, i, gid0, lists, n_days):
+    """Start resident i's attempt chain at every action whose lists restrict or reward it,
+    if i is on one of them and the chain is not running (called when i's lists are
+    re-evaluated)."""
+    for k in range(sanction_lists.size):
+        acts_on = lists & (sanction_lists[k] | green_channel_lists[k])
+        if acts_on and not chain_active[k, i]:
+            t1 = next_attempt(k0, k1, k, gid0 + i, t, p_att[k, i], n_days)
+            if t1 < n_days:
+                n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
+                                       EV_ATTEMPT, i, k, 0, 0, 0.0)
+                chain_active[k, i] = True
     return n_blk, free_blk
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def income_shock(m, out, S, t, i, k):
-    """A blocked attempt at action k starts an income shock of ``shock_days`` (economic
-    feedback loop): resident i's acts run at their shocked rates until it ends."""
-    if m.economic_on and m.shock_days[k] > 0:
-        S.shock_until[i] = max(S.shock_until[i], t + m.shock_days[k])
-        S.shock_flag[i] = True
-        S.shocked[i] = True
-        out.shocks[t] += 1
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def sanction(m, out, S, t, i, k, lists, rightful, gid0):
-    """Whether resident i's attempt at action k is blocked by a list it is on; counts the
-    block, and whether it is wrongful, and starts an income shock."""
-    restricting = lists & m.sanction_lists[k]
-    blocked = restricting != 0 and (
-        uniform4(m.k0, m.k1, stream(ENFORCEMENT, k), gid0 + i, t)[0] < m.enforcement[k, t])
-    if blocked:
-        out.blocked[k, t] += 1
-        S.blocked_i[i] += 1
-        period_add(out.group_period, S.codes, i, P_BLOCKED, t, -1, 1.0, m.period_start)
-        if (restricting & rightful) == 0:
-            out.blocked_wrongful[k, t] += 1
-            S.blocked_wrong_i[i] += 1
-            period_add(out.group_period, S.codes, i, P_BLOCKED_WRONGFUL, t, -1, 1.0,
-                       m.period_start)
-        income_shock(m, out, S, t, i, k)
-    return blocked
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def green_channel(m, out, S, t, i, k, lists):
-    """Resident i's attempt at action k goes through the green channel of a list it is on:
-    count the use and the waiting days saved."""
-    if (lists & m.green_channel_lists[k]) and m.green_channel_days[k, t] > 0:
-        out.green_channel_days_saved[k, t] += m.green_channel_days[k, t]
-        out.green_channel_uses[k, t] += 1
-        S.green_channel_days_saved[i] += m.green_channel_days[k, t]
-        period_add(out.group_period, S.codes, i, P_GREEN_CHANNEL_DAYS_SAVED, t, -1,
-                   m.green_channel_days[k, t], m.period_start)
+def enforced(k0, k1, k, gid, t, enforcement):
+    """Whether resident gid's restricted attempt at action k on day t is enforced (the
+    enforcement draw is keyed to the resident, the action and the day)."""
+    return uniform4(k0, k1, stream(ENFORCEMENT, k), gid, t)[0] < enforcement
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
 def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
     """Today's attempts at actions a list restricts or rewards.  Returns DONE, or
     NEED_ROOM with the phase's scalars saved in ``st``."""
+    top, evb, evp, blk = T.top, T.evb, T.evp, T.blk
+    listed_mask, chain_active, p_att, codes = S.listed_mask, S.chain_active, S.p_att, S.codes
+    gp, pstart = out.group_period, m.period_start
+    D = m.n_days
     n_blk = st[ST_NBLK]
     free_blk = st[ST_FREE]
     n_rec = st[ST_NREC]
@@ -140,24 +110,46 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
     n_log = st[ST_NLOG]
     L = m.list_kind.size
     status = DONE
-    while has_events(T, PHASE_ATTEMPTS, t):
-        if short_of_room(T, n_blk, n_rec, n_dirty, n_log, room_q, room_r, L):
+    while has_events(top, PHASE_ATTEMPTS, t):
+        if short_of_room(blk, n_blk, T.rec, n_rec, T.dirty_list, n_dirty, T.log, n_log,
+                         room_q, room_r, L):
             status = NEED_ROOM
             break
-        bk, sl, free_blk = pop(T, free_blk, PHASE_ATTEMPTS, t)
-        i, k = T.evb[bk, sl, F_ENTITY], T.evb[bk, sl, F_ARG]
-        S.chain_active[k, i] = False
-        lists = lists_of(S.listed_mask[i])
-        rightful = rightful_of(S.listed_mask[i])
+        bk, sl, free_blk = pop(top, blk, free_blk, PHASE_ATTEMPTS, t)
+        i, k = evb[bk, sl, F_ENTITY], evb[bk, sl, F_ARG]
+        chain_active[k, i] = False
+        lists = lists_of(listed_mask[i])
+        rightful = rightful_of(listed_mask[i])
+        restricting = lists & m.sanction_lists[k]
         if (lists & (m.sanction_lists[k] | m.green_channel_lists[k])) == 0:
             continue  # off every list that restricts or rewards k: the chain ends
-        if not sanction(m, out, S, t, i, k, lists, rightful, gid0):
-            green_channel(m, out, S, t, i, k, lists)
-        t1 = next_attempt(m.k0, m.k1, k, gid0 + i, t + 1, S.p_att[k, i], m.n_days)
-        if t1 < m.n_days:
-            n_blk, free_blk = push(T, n_blk, free_blk, PHASE_ATTEMPTS, t1, EV_ATTEMPT, i, k,
-                                   0, 0, 0.0)
-            S.chain_active[k, i] = True
+        if restricting != 0 and enforced(m.k0, m.k1, k, gid0 + i, t, m.enforcement[k, t]):
+            # sanction: blocked, wrongfully when no list i is rightfully on restricts k
+            out.blocked[k, t] += 1
+            S.blocked_i[i] += 1
+            period_add(gp, codes, i, P_BLOCKED, t, -1, 1.0, pstart)
+            if (restricting & rightful) == 0:
+                out.blocked_wrongful[k, t] += 1
+                S.blocked_wrong_i[i] += 1
+                period_add(gp, codes, i, P_BLOCKED_WRONGFUL, t, -1, 1.0, pstart)
+            if m.economic_on and m.shock_days[k] > 0:
+                # economic feedback: an income shock (phases/acts.py reads shock_until)
+                S.shock_until[i] = max(S.shock_until[i], t + m.shock_days[k])
+                S.shock_flag[i] = True
+                S.shocked[i] = True
+                out.shocks[t] += 1
+        elif (lists & m.green_channel_lists[k]) and m.green_channel_days[k, t] > 0:
+            # green channel: the attempt saves waiting days
+            out.green_channel_days_saved[k, t] += m.green_channel_days[k, t]
+            out.green_channel_uses[k, t] += 1
+            S.green_channel_days_saved[i] += m.green_channel_days[k, t]
+            period_add(gp, codes, i, P_GREEN_CHANNEL_DAYS_SAVED, t, -1,
+                       m.green_channel_days[k, t], pstart)
+        t1 = next_attempt(m.k0, m.k1, k, gid0 + i, t + 1, p_att[k, i], D)
+        if t1 < D:
+            n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
+                                   EV_ATTEMPT, i, k, 0, 0, 0.0)
+            chain_active[k, i] = True
     st[ST_NBLK] = n_blk
     st[ST_FREE] = free_blk
     return status

@@ -68,12 +68,12 @@ from scslab.engine.score import effective_score, tier_of
 
 
 @njit(cache=True, nogil=True)
-def extending_acts(m):
+def extending_acts(act_list_mask, list_ext_p):
     """Acts whose records may extend a listing (a record list with an extension)."""
-    ext_act = np.zeros(m.act_p.size, dtype=np.bool_)
-    for a in range(m.act_p.size):
-        for j in range(m.list_kind.size):
-            if (m.act_list_mask[a] >> j) & 1 and m.list_ext_p[j] > 0:
+    ext_act = np.zeros(act_list_mask.size, dtype=np.bool_)
+    for a in range(act_list_mask.size):
+        for j in range(list_ext_p.size):
+            if (act_list_mask[a] >> j) & 1 and list_ext_p[j] > 0:
                 ext_act[a] = True
     return ext_act
 
@@ -86,6 +86,43 @@ def mark(e, dirty, dirty_list, n_dirty):
         dirty_list[n_dirty] = e
         n_dirty += 1
     return n_dirty
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def score_list(kj, thr, s_all, s_true):
+    """On a score list (below or at least ``thr``), on all records and on true ones."""
+    if kj == LIST_BELOW:
+        return s_all < thr, s_true < thr
+    return s_all >= thr, s_true >= thr
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def firm_linked(listed_mask, rep_ptr, rep_firms, e, n, src):
+    """Resident e represents a firm on one of the source lists ``src`` (rightfully: a firm
+    rightfully on it)."""
+    on, on_true = False, False
+    for ff in range(rep_ptr[e], rep_ptr[e + 1]):
+        fm = listed_mask[n + rep_firms[ff]]
+        if lists_of(fm) & src:
+            on = True
+            if rightful_of(fm) & lists_of(fm) & src:
+                on_true = True
+    return on, on_true
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def household_association(listed_mask, hh_lo, hh_hi, e, src):
+    """Another member of resident e's household is on one of the source lists ``src``
+    (rightfully: rightfully on it)."""
+    on, on_true = False, False
+    for h in range(hh_lo[e], hh_hi[e]):
+        if h != e:
+            hm = listed_mask[h]
+            if lists_of(hm) & src:
+                on = True
+                if rightful_of(hm) & lists_of(hm) & src:
+                    on_true = True
+    return on, on_true
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
@@ -102,197 +139,15 @@ def listing_start(m, S, T, st, t, E):
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def score_list(kj, thr, s_all, s_true):
-    """On a score list (below or at least ``thr``), on all records and on true ones."""
-    if kj == LIST_BELOW:
-        return s_all < thr, s_true < thr
-    return s_all >= thr, s_true >= thr
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def firm_linked(m, S, e, j, n):
-    """Resident e represents a firm on one of list j's source lists (rightfully: a firm
-    rightfully on it)."""
-    on, on_true = False, False
-    src = m.list_src_mask[j]
-    for ff in range(S.rep_ptr[e], S.rep_ptr[e + 1]):
-        fm = S.listed_mask[n + S.rep_firms[ff]]
-        if lists_of(fm) & src:
-            on = True
-            if rightful_of(fm) & lists_of(fm) & src:
-                on_true = True
-    return on, on_true
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def household_association(m, S, e, j):
-    """Another member of resident e's household is on one of list j's source lists
-    (rightfully: rightfully on it)."""
-    on, on_true = False, False
-    src = m.list_src_mask[j]
-    for h in range(S.hh_lo[e], S.hh_hi[e]):
-        if h != e:
-            hm = S.listed_mask[h]
-            if lists_of(hm) & src:
-                on = True
-                if rightful_of(hm) & lists_of(hm) & src:
-                    on_true = True
-    return on, on_true
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def memberships(m, S, T, t, e, kind, s_all, s_true, n, n_blk, free_blk):
-    """The lists entity e is on today (all records) and rightfully (true records), but
-    escalation; a record listing that will end wakes e on its last day."""
-    D = m.n_days
-    lists = 0
-    rightful = 0
-    for j in range(m.list_kind.size):
-        if m.list_subject[j] != kind or t < m.list_start[j]:
-            continue
-        bit = 1 << j
-        kj = m.list_kind[j]
-        on, on_true = False, False
-        if kj == LIST_BELOW or kj == LIST_AT_LEAST:
-            on, on_true = score_list(kj, m.list_thr[j, t], s_all, s_true)
-        elif kj == LIST_RECORD:
-            until, until_true = 0, 0
-            if S.rec_lists[e] & bit:  # else there are no records to walk
-                until, until_true = record_listing(T.rec, S.rec_head, e, j, t, m)
-            on = until > t
-            if on and until < D:
-                n_blk, free_blk = push(T, n_blk, free_blk, PHASE_RECORDS, until, EV_WAKE, e,
-                                       0, 0, 0, 0.0)
-            on_true = until_true > t
-        elif kj == LIST_FIRM_LINKED:
-            on, on_true = firm_linked(m, S, e, j, n)
-        elif kj == LIST_HOUSEHOLD:
-            on, on_true = household_association(m, S, e, j)
-        if on:
-            lists |= bit
-        if on_true:
-            rightful |= bit
-    return lists, rightful, n_blk, free_blk
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def escalation(m, S, T, t, e, lists, rightful, n_blk, free_blk):
-    """Firm e joins each escalation list once it has been on the list's source list for
-    ``after_days`` (rightfully if rightfully on the source); it is woken on that day.
-    After the firm's other lists, as escalation reads them."""
-    D = m.n_days
-    for j in range(m.list_kind.size):
-        if m.list_kind[j] != LIST_ESCALATION or t < m.list_start[j]:
-            continue
-        sb = 1 << m.list_esc_source[j]
-        if lists & sb:
-            if S.src_since[j, e] == NEVER:
-                S.src_since[j, e] = t
-            due = S.src_since[j, e] + m.list_esc_after[j]
-            if t >= due:
-                lists |= 1 << j
-                if rightful & sb:
-                    rightful |= 1 << j
-            elif due < D:
-                n_blk, free_blk = push(T, n_blk, free_blk, PHASE_RECORDS, due, EV_WAKE, e, 0,
-                                       0, 0, 0.0)
-        else:
-            S.src_since[j, e] = NEVER
-    return lists, rightful, n_blk, free_blk
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def update_tier(m, S, e, kind, s_all, n):
-    """Entity e's tier from its score (a firm's may be fixed by an attribute), and the
-    tier counts."""
-    tr = tier_of(s_all, kind, m)
-    if kind == FIRM_KIND and m.fixed_attr >= 0:
-        if m.fixed_tier[S.fcodes[m.fixed_attr, e - n]] >= 0:
-            tr = m.fixed_tier[S.fcodes[m.fixed_attr, e - n]]
-    if tr != S.tier[e]:
-        if S.tier[e] >= 0:
-            S.tier_count[kind, S.tier[e]] -= 1
-        if tr >= 0:
-            S.tier_count[kind, tr] += 1
-        S.tier[e] = tr
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def mark_linked(m, S, dirty_list, e, kind, changed, n, n_dirty):
-    """Linked entities follow both membership and rightfulness of their sources: when a
-    firm's source list of a firm-linked list changes, mark its legal representative; when
-    a resident's source list of household association changes, mark its household."""
-    if kind == FIRM_KIND and (changed & m.firm_linked_src):
-        n_dirty = mark(S.rep[e - n], S.dirty, dirty_list, n_dirty)
-    elif kind == RESIDENT_KIND and (changed & m.association_src):
-        for h in range(S.hh_lo[e], S.hh_hi[e]):
-            if h != e:
-                n_dirty = mark(h, S.dirty, dirty_list, n_dirty)
-    return n_dirty
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def count_list_changes(m, out, S, log, t, e, lists, rightful, old, n_log):
-    """List sizes and entries for the lists e joined or left, and their trace rows."""
-    if lists != old:
-        changed = lists ^ old
-        for j in range(m.list_kind.size):
-            if changed & (1 << j):
-                on = 1 if lists & (1 << j) else 0
-                S.list_count[j] += 1 if on else -1
-                out.list_new[j, t] += on
-                if m.trace:
-                    log[n_log, LOG_DAY] = t
-                    log[n_log, LOG_ENTITY] = e
-                    log[n_log, LOG_LIST] = j
-                    log[n_log, LOG_CHANGE] = on * (
-                        LOG_ON_RIGHTFUL if (rightful & (1 << j)) else LOG_ON_WRONGFUL)
-                    n_log += 1
-    return n_log
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def spells(m, out, S, t, i, lists, rightful, old, n_listed, n_wrong, new_today, off_today):
-    """Resident i's spells on a black list and wrongfully on one: their starts, ends,
-    lengths and period sums; a second listing after an income shock is a poverty trap."""
-    D = m.n_days
-    was_black = (old & m.black_mask) != 0
-    is_black = (lists & m.black_mask) != 0
-    is_wrong = is_black and (lists & rightful & m.black_mask) == 0
-    if is_black and not was_black:
-        n_listed += 1
-        new_today += 1
-        period_add(out.group_period, S.codes, i, P_NEW_LISTINGS, t, -1, 1.0, m.period_start)
-        S.listed_since[i] = t
-        if S.ever_listed[i] and S.shock_flag[i]:
-            S.trapped[i] = True
-        S.ever_listed[i] = True
-    elif was_black and not is_black:
-        n_listed -= 1
-        off_today += 1
-        S.listed_days[i] += t - S.listed_since[i]
-        period_add(out.group_period, S.codes, i, P_LISTED_DAYS, S.listed_since[i], t, 1.0,
-                   m.period_start)
-        out.spell_hist[min(t - S.listed_since[i], D)] += 1
-    if is_wrong and not S.wrongful[i]:
-        n_wrong += 1
-        S.wrong_since[i] = t
-        S.ever_wrong[i] = True
-    elif S.wrongful[i] and not is_wrong:
-        n_wrong -= 1
-        S.wrong_days[i] += t - S.wrong_since[i]
-        period_add(out.group_period, S.codes, i, P_WRONGFUL_DAYS, S.wrong_since[i], t, 1.0,
-                   m.period_start)
-        out.wrong_spell_hist[min(t - S.wrong_since[i], D)] += 1
-    S.wrongful[i] = is_wrong
-    return n_listed, n_wrong, new_today, off_today
-
-
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
 def listing_phase(m, out, S, T, st, t, n, gid0, room_q, room_r):
     """Evaluate the dirty entities in order; evaluation may mark linked entities, which
     are evaluated today too.  Returns DONE, or NEED_ROOM with the phase's scalars saved
     in ``st``."""
+    top, evb, evp, blk, rec, log = T.top, T.evb, T.evp, T.blk, T.rec, T.log
+    dirty, dirty_list, listed_mask, codes = S.dirty, T.dirty_list, S.listed_mask, S.codes
+    gp, pstart = out.group_period, m.period_start
+    D = m.n_days
+    L = m.list_kind.size
     n_blk = st[ST_NBLK]
     free_blk = st[ST_FREE]
     n_rec = st[ST_NREC]
@@ -303,35 +158,154 @@ def listing_phase(m, out, S, T, st, t, n, gid0, room_q, room_r):
     n_wrong = st[ST_NWRONG]
     new_today = st[ST_NEW]
     off_today = st[ST_OFF]
-    L = m.list_kind.size
     status = DONE
     while d < n_dirty:
-        if short_of_room(T, n_blk, n_rec, n_dirty, n_log, room_q, room_r, L):
+        if short_of_room(blk, n_blk, rec, n_rec, dirty_list, n_dirty, log, n_log, room_q,
+                         room_r, L):
             status = NEED_ROOM
             break
-        e = T.dirty_list[d]
+        e = dirty_list[d]
         d += 1
-        S.dirty[e] = False
+        dirty[e] = False
         kind = RESIDENT_KIND if e < n else FIRM_KIND
-        s_all = effective_score(e, kind, S.pts_all, S.cap_val, m)
-        s_true = effective_score(e, kind, S.pts_true, S.cap_val, m)
-        lists, rightful, n_blk, free_blk = memberships(m, S, T, t, e, kind, s_all, s_true, n,
-                                                       n_blk, free_blk)
-        if kind == FIRM_KIND:  # escalation needs the firm's other lists first
-            lists, rightful, n_blk, free_blk = escalation(m, S, T, t, e, lists, rightful,
-                                                          n_blk, free_blk)
-        update_tier(m, S, e, kind, s_all, n)
-        old = lists_of(S.listed_mask[e])
-        old_rightful = rightful_of(S.listed_mask[e])
-        S.listed_mask[e] = listed_mask_of(lists, rightful)
-        n_dirty = mark_linked(m, S, T.dirty_list, e, kind,
-                              (lists ^ old) | (rightful ^ old_rightful), n, n_dirty)
-        n_log = count_list_changes(m, out, S, T.log, t, e, lists, rightful, old, n_log)
+        s_all = effective_score(S.pts_all, e, S.cap_val, m.score_base[kind],
+                                m.score_min[kind], m.score_max[kind])
+        s_true = effective_score(S.pts_true, e, S.cap_val, m.score_base[kind],
+                                 m.score_min[kind], m.score_max[kind])
+
+        # ---- memberships: the lists e is on (all records) and rightfully (true ones)
+        lists = 0
+        rightful = 0
+        for j in range(L):
+            if m.list_subject[j] != kind or t < m.list_start[j]:
+                continue
+            bit = 1 << j
+            kj = m.list_kind[j]
+            on, on_true = False, False
+            if kj == LIST_BELOW or kj == LIST_AT_LEAST:
+                on, on_true = score_list(kj, m.list_thr[j, t], s_all, s_true)
+            elif kj == LIST_RECORD:
+                until, until_true = 0, 0
+                if S.rec_lists[e] & bit:  # else there are no records to walk
+                    until, until_true = record_listing(
+                        rec, S.rec_head, e, j, t, m.act_list_mask, m.list_start[j], m.list_dur,
+                        m.list_ext_days[j], m.perform_removal)
+                on = until > t
+                if on and until < D:  # wake e on the day the listing ends
+                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_RECORDS,
+                                           until, EV_WAKE, e, 0, 0, 0, 0.0)
+                on_true = until_true > t
+            elif kj == LIST_FIRM_LINKED:
+                on, on_true = firm_linked(listed_mask, S.rep_ptr, S.rep_firms, e, n,
+                                          m.list_src_mask[j])
+            elif kj == LIST_HOUSEHOLD:
+                on, on_true = household_association(listed_mask, S.hh_lo, S.hh_hi, e,
+                                                    m.list_src_mask[j])
+            if on:
+                lists |= bit
+            if on_true:
+                rightful |= bit
+
+        # ---- escalation (firms): on the source list for after_days, woken on that day;
+        # after the firm's other lists, as it reads them
+        if kind == FIRM_KIND:
+            for j in range(L):
+                if m.list_kind[j] != LIST_ESCALATION or t < m.list_start[j]:
+                    continue
+                sb = 1 << m.list_esc_source[j]
+                if lists & sb:
+                    if S.src_since[j, e] == NEVER:
+                        S.src_since[j, e] = t
+                    due = S.src_since[j, e] + m.list_esc_after[j]
+                    if t >= due:
+                        lists |= 1 << j
+                        if rightful & sb:
+                            rightful |= 1 << j
+                    elif due < D:
+                        n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk,
+                                               PHASE_RECORDS, due, EV_WAKE, e, 0, 0, 0, 0.0)
+                else:
+                    S.src_since[j, e] = NEVER
+
+        # ---- tier (a firm's may be fixed by an attribute)
+        tr = tier_of(s_all, m.tier_floor, kind, m.n_tiers[kind])
+        if kind == FIRM_KIND and m.fixed_attr >= 0:
+            if m.fixed_tier[S.fcodes[m.fixed_attr, e - n]] >= 0:
+                tr = m.fixed_tier[S.fcodes[m.fixed_attr, e - n]]
+        if tr != S.tier[e]:
+            if S.tier[e] >= 0:
+                S.tier_count[kind, S.tier[e]] -= 1
+            if tr >= 0:
+                S.tier_count[kind, tr] += 1
+            S.tier[e] = tr
+
+        old = lists_of(listed_mask[e])
+        old_rightful = rightful_of(listed_mask[e])
+        listed_mask[e] = listed_mask_of(lists, rightful)
+
+        # ---- linked entities follow both membership and rightfulness of their sources:
+        # a firm's legal representative (firm-linked lists), a resident's household
+        # (household association)
+        linked = (lists ^ old) | (rightful ^ old_rightful)
+        if kind == FIRM_KIND and (linked & m.firm_linked_src):
+            n_dirty = mark(S.rep[e - n], dirty, dirty_list, n_dirty)
+        elif kind == RESIDENT_KIND and (linked & m.association_src):
+            for h in range(S.hh_lo[e], S.hh_hi[e]):
+                if h != e:
+                    n_dirty = mark(h, dirty, dirty_list, n_dirty)
+
+        # ---- list sizes, entries and trace rows
+        if lists != old:
+            changed = lists ^ old
+            for j in range(L):
+                if changed & (1 << j):
+                    joined = 1 if lists & (1 << j) else 0
+                    S.list_count[j] += 1 if joined else -1
+                    out.list_new[j, t] += joined
+                    if m.trace:
+                        log[n_log, LOG_DAY] = t
+                        log[n_log, LOG_ENTITY] = e
+                        log[n_log, LOG_LIST] = j
+                        log[n_log, LOG_CHANGE] = joined * (
+                            LOG_ON_RIGHTFUL if (rightful & (1 << j)) else LOG_ON_WRONGFUL)
+                        n_log += 1
         if kind == FIRM_KIND:
             continue
-        n_listed, n_wrong, new_today, off_today = spells(
-            m, out, S, t, e, lists, rightful, old, n_listed, n_wrong, new_today, off_today)
-        n_blk, free_blk = start_attempts(m, S, T, t, e, lists, gid0, n_blk, free_blk)
+
+        # ---- spells of a resident on a black list, and wrongfully on one; a second
+        # listing after an income shock is a poverty trap
+        was_black = (old & m.black_mask) != 0
+        is_black = (lists & m.black_mask) != 0
+        is_wrong = is_black and (lists & rightful & m.black_mask) == 0
+        if is_black and not was_black:
+            n_listed += 1
+            new_today += 1
+            period_add(gp, codes, e, P_NEW_LISTINGS, t, -1, 1.0, pstart)
+            S.listed_since[e] = t
+            if S.ever_listed[e] and S.shock_flag[e]:
+                S.trapped[e] = True
+            S.ever_listed[e] = True
+        elif was_black and not is_black:
+            n_listed -= 1
+            off_today += 1
+            S.listed_days[e] += t - S.listed_since[e]
+            period_add(gp, codes, e, P_LISTED_DAYS, S.listed_since[e], t, 1.0, pstart)
+            out.spell_hist[min(t - S.listed_since[e], D)] += 1
+        if is_wrong and not S.wrongful[e]:
+            n_wrong += 1
+            S.wrong_since[e] = t
+            S.ever_wrong[e] = True
+        elif S.wrongful[e] and not is_wrong:
+            n_wrong -= 1
+            S.wrong_days[e] += t - S.wrong_since[e]
+            period_add(gp, codes, e, P_WRONGFUL_DAYS, S.wrong_since[e], t, 1.0, pstart)
+            out.wrong_spell_hist[min(t - S.wrong_since[e], D)] += 1
+        S.wrongful[e] = is_wrong
+
+        # ---- exposure: attempt chains for the actions e's lists restrict or reward
+        n_blk, free_blk = start_attempts(top, evb, evp, blk, n_blk, free_blk, S.chain_active,
+                                         S.p_att, m.sanction_lists, m.green_channel_lists,
+                                         m.k0, m.k1, t, e, gid0, lists, D)
     if status == DONE:
         n_dirty = 0  # everybody evaluated: the dirty list starts again tomorrow
     st[ST_NBLK] = n_blk

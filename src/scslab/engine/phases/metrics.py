@@ -78,54 +78,56 @@ def add_day_sums(m, out, S, st, t):
         out.firm_tiers[j, t] += S.tier_count[FIRM_KIND, j]
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
 def final_scores(m, S, final_score, n):
     """Every entity's score on all records at the end of the run, into ``final_score``."""
     for e in range(final_score.size):
         kind = RESIDENT_KIND if e < n else FIRM_KIND
-        final_score[e] = effective_score(e, kind, S.pts_all, S.cap_val, m)
+        final_score[e] = effective_score(S.pts_all, e, S.cap_val, m.score_base[kind],
+                                         m.score_min[kind], m.score_max[kind])
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def add_measure(out, codes, i, mi, value):
+def add_measure(totals, group, codes, i, mi, value):
     """Add resident i's value of group measure mi to every group of i and to the total."""
-    out.totals[mi] += value
+    totals[mi] += value
     for k in range(codes.shape[0]):
-        out.group[k, codes[k, i], mi] += value
+        group[k, codes[k, i], mi] += value
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
 def add_closing_sums(m, out, S, final_score, n, nf):
     """Close the spells still open at the end of the run and add the unit's residents to
     their groups: measures, score histogram, and the unit's firms."""
     D = m.n_days
     codes = S.codes
+    gp, totals, group = out.group_period, out.totals, out.group
     for i in range(n):
         if (lists_of(S.listed_mask[i]) & m.black_mask) != 0:
             S.listed_days[i] += D - S.listed_since[i]
-            period_add(out.group_period, codes, i, P_LISTED_DAYS, S.listed_since[i], D, 1.0,
-                       m.period_start)
+            period_add(gp, codes, i, P_LISTED_DAYS, S.listed_since[i], D, 1.0, m.period_start)
         if S.wrongful[i]:
             S.wrong_days[i] += D - S.wrong_since[i]
-            period_add(out.group_period, codes, i, P_WRONGFUL_DAYS, S.wrong_since[i], D, 1.0,
-                       m.period_start)
+            period_add(gp, codes, i, P_WRONGFUL_DAYS, S.wrong_since[i], D, 1.0, m.period_start)
         b = (final_score[i] - (m.score_base[RESIDENT_KIND] - 1000)) // SCORE_BIN
         b = min(max(b, 0), SCORE_BINS - 1)
         # float64 values, added measure by measure in the order of GROUP_MEASURES
-        add_measure(out, codes, i, M_RESIDENTS, 1.0)
-        add_measure(out, codes, i, M_EVER_LISTED, 1.0 if S.ever_listed[i] else 0.0)
-        add_measure(out, codes, i, M_LISTED_DAYS, float(S.listed_days[i]))
-        add_measure(out, codes, i, M_EVER_WRONGFUL, 1.0 if S.ever_wrong[i] else 0.0)
-        add_measure(out, codes, i, M_WRONGFUL_DAYS, float(S.wrong_days[i]))
-        add_measure(out, codes, i, M_BLOCKED, float(S.blocked_i[i]))
-        add_measure(out, codes, i, M_BLOCKED_WRONGFUL, float(S.blocked_wrong_i[i]))
-        add_measure(out, codes, i, M_FINAL_SCORE_SUM, float(final_score[i]))
-        add_measure(out, codes, i, M_RECORDS, float(S.records_i[i]))
-        add_measure(out, codes, i, M_WITH_RECORD, 1.0 if S.records_i[i] > 0 else 0.0)
-        add_measure(out, codes, i, M_GREEN_CHANNEL_DAYS_SAVED, S.green_channel_days_saved[i])
-        add_measure(out, codes, i, M_SHOCKED, 1.0 if S.shocked[i] else 0.0)
-        add_measure(out, codes, i, M_TRAPPED, 1.0 if S.trapped[i] else 0.0)
-        add_measure(out, codes, i, M_EVER_BLOCKED, 1.0 if S.blocked_i[i] > 0 else 0.0)
+        add_measure(totals, group, codes, i, M_RESIDENTS, 1.0)
+        add_measure(totals, group, codes, i, M_EVER_LISTED, 1.0 if S.ever_listed[i] else 0.0)
+        add_measure(totals, group, codes, i, M_LISTED_DAYS, float(S.listed_days[i]))
+        add_measure(totals, group, codes, i, M_EVER_WRONGFUL, 1.0 if S.ever_wrong[i] else 0.0)
+        add_measure(totals, group, codes, i, M_WRONGFUL_DAYS, float(S.wrong_days[i]))
+        add_measure(totals, group, codes, i, M_BLOCKED, float(S.blocked_i[i]))
+        add_measure(totals, group, codes, i, M_BLOCKED_WRONGFUL, float(S.blocked_wrong_i[i]))
+        add_measure(totals, group, codes, i, M_FINAL_SCORE_SUM, float(final_score[i]))
+        add_measure(totals, group, codes, i, M_RECORDS, float(S.records_i[i]))
+        add_measure(totals, group, codes, i, M_WITH_RECORD,
+                    1.0 if S.records_i[i] > 0 else 0.0)
+        add_measure(totals, group, codes, i, M_GREEN_CHANNEL_DAYS_SAVED,
+                    S.green_channel_days_saved[i])
+        add_measure(totals, group, codes, i, M_SHOCKED, 1.0 if S.shocked[i] else 0.0)
+        add_measure(totals, group, codes, i, M_TRAPPED, 1.0 if S.trapped[i] else 0.0)
+        add_measure(totals, group, codes, i, M_EVER_BLOCKED, 1.0 if S.blocked_i[i] > 0 else 0.0)
         for k in range(codes.shape[0]):
             out.score_hist[k, codes[k, i], b] += 1
     out.firms[0] += nf

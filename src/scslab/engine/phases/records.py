@@ -18,6 +18,7 @@ from scslab.engine.layout import (
     EV_PERFORM,
     EV_REC_OFF,
     EV_REC_ON,
+    EV_REPAIR,
     EV_WAKE,
     F_ARG,
     F_ENTITY,
@@ -35,6 +36,9 @@ from scslab.engine.layout import (
     R_POINTS,
     R_PROV,
     R_REMOVED,
+    R_REMOVED_BY,
+    REMOVED_BY_APPEAL,
+    REMOVED_BY_REPAIR,
     ST_FREE,
     ST_NBLK,
     ST_NDIRTY,
@@ -44,61 +48,33 @@ from scslab.engine.layout import (
 )
 from scslab.engine.phases.listing import mark
 from scslab.engine.phases.remedies import (
+    appeal_filed,
     appeal_won,
-    file_appeal,
-    performed,
-    repaired,
-    schedule_performance,
-    schedule_repair,
+    multiplied,
+    performance_day,
+    repair_day,
 )
 from scslab.engine.records import record_key
 from scslab.engine.room import DONE, NEED_ROOM, short_of_room
-from scslab.rng import REMEDY, stream, uniform4
+from scslab.rng import APPEAL, REMEDY, REPAIR, stream, uniform4
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def day_off_if_seen(m, rec, r, a, t):
-    """The day record r turns off, set from its act's retention, or -1 if it was removed
-    or expired before the platform saw it (then it never turns on)."""
-    if rec[r, R_REMOVED] < NEVER:
-        return -1  # removed before the platform saw it
-    ret = m.retention[a, t]
-    day_off = NEVER if ret == LIFELONG else rec[r, R_DAY_REC] + ret
-    rec[r, R_DAY_OFF] = day_off
-    if day_off <= t:
-        rec[r, R_DAY_ON] = NEVER  # expired before the platform saw it
-        return -1
-    return day_off
+def retention_end(retention, day_recorded):
+    """The day a record turns off: ``retention`` days after it was recorded, or never."""
+    return NEVER if retention == LIFELONG else day_recorded + retention
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def record_on(m, out, S, T, t, e, r, a, prov, day_off, n, gid0, fgid0, n_blk, free_blk):
-    """Record r of entity e turns on until ``day_off``: its points, its end, whether it
-    extends its listings, and its remedies."""
-    rec = T.rec
-    pts = m.points[a, t]
-    rec[r, R_POINTS] = pts
-    rec[r, R_ACTIVE] = 1
-    if day_off < m.n_days:
-        n_blk, free_blk = push(T, n_blk, free_blk, PHASE_RECORDS, day_off, EV_REC_OFF, e, r, 0,
-                               0, 0.0)
-    kid, kc, ks = record_key(rec, r, n, gid0, fgid0)
-    if S.ext_act[a] or (m.perform_p[a] > 0.0 and prov == PROV_TRUE):
-        rem = uniform4(m.k0, m.k1, stream(REMEDY, ks), kid, kc)
-    else:  # nothing would read the draw
-        rem = (1.0, 1.0, 1.0, 1.0)
-    lm = m.act_list_mask[a]
-    if lm:
-        for j in range(m.list_kind.size):
-            if (lm >> j) & 1 and m.list_ext_p[j] > 0 and rem[1] < m.list_ext_p[j]:
-                rec[r, R_EXT] |= 1 << j  # this list's listing is extended
-    if m.perform_p[a] > 0.0 and prov == PROV_TRUE:
-        n_blk, free_blk = schedule_performance(m, S, T, t, e, r, a, rem[0], n, n_blk, free_blk)
-    if m.appeals_on and e < n and (pts < 0 or (lm & m.black_mask)):
-        n_blk, free_blk = file_appeal(m, out, T, t, e, r, prov, kid, kc, ks, n_blk, free_blk)
-    if m.repair_on and m.repair_act[a]:
-        n_blk, free_blk = schedule_repair(m, T, t, e, r, kid, kc, ks, n_blk, free_blk)
-    return n_blk, free_blk
+def extensions(act_lists, list_ext_p, u):
+    """The record lists whose listing this record extends (one bit each): those of its
+    act's lists with an extension whose probability exceeds the record's draw ``u``."""
+    ext = 0
+    if act_lists:
+        for j in range(list_ext_p.size):
+            if (act_lists >> j) & 1 and list_ext_p[j] > 0 and u < list_ext_p[j]:
+                ext |= 1 << j
+    return ext
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
@@ -114,23 +90,24 @@ def removed(rec, r, t):
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def add_points(m, S, rec, e, r, a, prov, sign):
-    """Add (sign 1) or take away (sign -1) record r's points from entity e's scores and
-    its counts of active records."""
-    pts = rec[r, R_POINTS]
-    S.dept_active[rec[r, R_DEPT]] += sign
+def add_points(pts_all, pts_true, neg_active, e, col, pts, is_true, sign):
+    """Add (sign 1) or take away (sign -1) a record's points from entity e's scores, in
+    column ``col``, and count its active negative records."""
     if pts < 0:
-        S.neg_active[e] += sign
-    col = 1 + m.cap_index[a]  # column 0 when uncapped
-    S.pts_all[e, col] += sign * pts
-    if prov == PROV_TRUE:
-        S.pts_true[e, col] += sign * pts
+        neg_active[e] += sign
+    pts_all[e, col] += sign * pts
+    if is_true:
+        pts_true[e, col] += sign * pts
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
 def records_phase(m, out, S, T, st, t, n, gid0, fgid0, room_q, room_r):
     """Today's records on and off, remedies and wake-ups.  Returns DONE, or NEED_ROOM with
     the phase's scalars saved in ``st``."""
+    top, evb, evp, blk, rec = T.top, T.evb, T.evp, T.blk, T.rec
+    dirty, dirty_list = S.dirty, T.dirty_list
+    k0, k1 = m.k0, m.k1
+    D = m.n_days
     n_blk = st[ST_NBLK]
     free_blk = st[ST_FREE]
     n_rec = st[ST_NREC]
@@ -138,27 +115,68 @@ def records_phase(m, out, S, T, st, t, n, gid0, fgid0, room_q, room_r):
     n_log = st[ST_NLOG]
     records_active = st[ST_RECACT]
     L = m.list_kind.size
-    rec = T.rec
     status = DONE
-    while has_events(T, PHASE_RECORDS, t):
-        if short_of_room(T, n_blk, n_rec, n_dirty, n_log, room_q, room_r, L):
+    while has_events(top, PHASE_RECORDS, t):
+        if short_of_room(blk, n_blk, rec, n_rec, dirty_list, n_dirty, T.log, n_log, room_q,
+                         room_r, L):
             status = NEED_ROOM
             break
-        bk, sl, free_blk = pop(T, free_blk, PHASE_RECORDS, t)
-        kind, e, r = T.evb[bk, sl, F_KIND], T.evb[bk, sl, F_ENTITY], T.evb[bk, sl, F_ARG]
+        bk, sl, free_blk = pop(top, blk, free_blk, PHASE_RECORDS, t)
+        kind, e, r = evb[bk, sl, F_KIND], evb[bk, sl, F_ENTITY], evb[bk, sl, F_ARG]
         if kind == EV_WAKE:
-            n_dirty = mark(e, S.dirty, T.dirty_list, n_dirty)
+            n_dirty = mark(e, dirty, dirty_list, n_dirty)
             continue
         a = rec[r, R_ACT]
         prov = rec[r, R_PROV]
         sign = 0
         if kind == EV_REC_ON:
-            day_off = day_off_if_seen(m, rec, r, a, t)
-            if day_off < 0:
+            if rec[r, R_REMOVED] < NEVER:
+                continue  # removed before the platform saw it
+            day_off = retention_end(m.retention[a, t], rec[r, R_DAY_REC])
+            rec[r, R_DAY_OFF] = day_off
+            if day_off <= t:
+                rec[r, R_DAY_ON] = NEVER  # expired before the platform saw it
                 continue
-            n_blk, free_blk = record_on(m, out, S, T, t, e, r, a, prov, day_off, n, gid0,
-                                        fgid0, n_blk, free_blk)
+            pts = m.points[a, t]
+            rec[r, R_POINTS] = pts
+            rec[r, R_ACTIVE] = 1
             sign = 1
+            if day_off < D:
+                n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_RECORDS,
+                                       day_off, EV_REC_OFF, e, r, 0, 0, 0.0)
+            # the record's own draws decide its extensions and remedies
+            kid, kc, ks = record_key(rec, r, n, gid0, fgid0)
+            performs = m.perform_p[a] > 0.0 and prov == PROV_TRUE
+            if S.ext_act[a] or performs:
+                rem = uniform4(k0, k1, stream(REMEDY, ks), kid, kc)
+            else:  # nothing would read the draw
+                rem = (1.0, 1.0, 1.0, 1.0)
+            lm = m.act_list_mask[a]
+            rec[r, R_EXT] |= extensions(lm, m.list_ext_p, rem[1])
+            if performs:
+                if e < n:
+                    pp = multiplied(m.perform_p[a], m.perform_mult[a], S.codes, e)
+                else:
+                    pp = multiplied(m.perform_p[a], m.perform_fmult[a], S.fcodes, e - n)
+                tp = performance_day(t, rem[0], pp)
+                if tp < D:
+                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_RECORDS,
+                                           max(tp, t), EV_PERFORM, e, r, 0, 0, 0.0)
+            if m.appeals_on and e < n and (pts < 0 or (lm & m.black_mask)):
+                v = uniform4(k0, k1, stream(APPEAL, ks), kid, kc)
+                if appeal_filed(v, m.appeal_notified[t], m.notice_if, m.notice_else,
+                                prov == PROV_TRUE, m.appeal_true):
+                    out.appeals_filed[t] += 1
+                    td = t + m.appeal_filing + m.appeal_review
+                    if td < D:
+                        n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk,
+                                               PHASE_RECORDS, td, EV_APPEAL, e, r, 0, 0, 0.0)
+            if m.repair_on and m.repair_act[a]:
+                w = uniform4(k0, k1, stream(REPAIR, ks), kid, kc)[0]
+                tr = repair_day(t, m.repair_after, w, m.repair_p)
+                if tr < D:
+                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_RECORDS,
+                                           max(tr, t), EV_REPAIR, e, r, 0, 0, 0.0)
         elif kind == EV_REC_OFF:
             if rec[r, R_ACTIVE] == 0 or rec[r, R_DAY_OFF] != t:
                 continue  # stale: removed earlier
@@ -167,21 +185,35 @@ def records_phase(m, out, S, T, st, t, n, gid0, fgid0, room_q, room_r):
         elif kind == EV_PERFORM:
             if rec[r, R_PERFORMED] < NEVER:
                 continue
-            n_blk, free_blk = performed(m, out, T, t, e, r, a, n_blk, free_blk)
+            rec[r, R_PERFORMED] = t
+            out.performed[t] += 1
+            td = t + m.perform_removal[a]  # the listing ends then: wake the entity
+            if td > t and td < D:
+                n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_RECORDS, td,
+                                       EV_WAKE, e, 0, 0, 0, 0.0)
         else:  # EV_APPEAL or EV_REPAIR: the record is removed
             if rec[r, R_REMOVED] < NEVER:
                 continue
             if kind == EV_APPEAL:
-                if not appeal_won(m, out, T, t, r, prov, n, gid0, fgid0):
+                kid, kc, ks = record_key(rec, r, n, gid0, fgid0)
+                v = uniform4(k0, k1, stream(APPEAL, ks), kid, kc)
+                if not appeal_won(v, prov == PROV_TRUE, m.success_true, m.success_wrong):
                     continue
+                out.appeals_won[t] += 1
+                if prov != PROV_TRUE:
+                    out.fix_hist[min(t - rec[r, R_DAY_ON], D)] += 1
+                rec[r, R_REMOVED_BY] = REMOVED_BY_APPEAL
             else:
-                repaired(out, T, t, r)
+                out.repairs[t] += 1
+                rec[r, R_REMOVED_BY] = REMOVED_BY_REPAIR
             sign = removed(rec, r, t)
-            n_dirty = mark(e, S.dirty, T.dirty_list, n_dirty)
+            n_dirty = mark(e, dirty, dirty_list, n_dirty)
         if sign != 0:
             records_active += sign
-            add_points(m, S, rec, e, r, a, prov, sign)
-        n_dirty = mark(e, S.dirty, T.dirty_list, n_dirty)
+            S.dept_active[rec[r, R_DEPT]] += sign
+            add_points(S.pts_all, S.pts_true, S.neg_active, e, 1 + m.cap_index[a],
+                       rec[r, R_POINTS], prov == PROV_TRUE, sign)  # column 0 when uncapped
+        n_dirty = mark(e, dirty, dirty_list, n_dirty)
     st[ST_NBLK] = n_blk
     st[ST_FREE] = free_blk
     st[ST_NDIRTY] = n_dirty
