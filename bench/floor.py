@@ -74,7 +74,7 @@ def main() -> None:
     o = res.outputs
     acts, recs = int(o.acts.sum()), int(o.records_created.sum())
     changes = int(o.listed_new.sum() + o.delisted.sum())
-    attempts = int(o.blocked.sum() + o.fast_tracked.sum())
+    attempts = int(o.blocked.sum() + o.green_channel_uses.sum())
     a = cm.arrays
     n_act, n_pairs, n_attr = a.act_p.size, a.pair_act.size, a.attr_ncat.size
     false = int(o.records_by_prov[1].sum())

@@ -68,7 +68,7 @@ def run_cell(scenario: str, residents: int, days: int | None, unit_size: int, th
         "acts": int(o.acts.sum()),
         "records": int(o.records_created.sum()),
         "list_changes": int(o.listed_new.sum() + o.delisted.sum()),
-        "attempts": int(o.blocked.sum() + o.fast_tracked.sum()),
+        "attempts": int(o.blocked.sum() + o.green_channel_uses.sum()),
     }
     n_events = events["acts"] + 2 * events["records"] + events["list_changes"] \
         + events["attempts"]

@@ -4,6 +4,7 @@ Every agent is synthetic.  scslab has no schema for a real person's identity, no
 or enforcement interface, and no connectors to real data feeds.
 """
 
+from scslab import jit_cache  # noqa: F401, I001  (first: stamps compiled code's cache)
 from scslab.api import (
     Comparison,
     RunOptions,

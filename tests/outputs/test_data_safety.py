@@ -15,7 +15,7 @@ import pytest
 
 import scslab
 from scslab import api
-from scslab.engine.kernel import UnitOutputs
+from scslab.engine.layout import UnitOutputs
 from scslab.engine.runner import run_units
 from scslab.errors import RunDirError
 from scslab.files import hold_lock, lock_path, swap_into_place

@@ -14,7 +14,7 @@ import pytest
 
 import scslab
 from scslab import api
-from scslab.engine.kernel import UnitOutputs
+from scslab.engine.layout import UnitOutputs
 from scslab.engine.runner import shard_units
 from scslab.outputs.checkpoint import checkpoint_path
 from scslab.run import distributed as dist

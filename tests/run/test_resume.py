@@ -14,7 +14,7 @@ import pandas as pd
 
 import scslab
 from scslab import api
-from scslab.engine.kernel import UnitOutputs
+from scslab.engine.layout import UnitOutputs
 from scslab.engine.runner import run_units
 from scslab.outputs.checkpoint import Checkpoint, checkpoint_path, load_shard, save_shard
 from scslab.run import batch

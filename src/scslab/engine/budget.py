@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from scslab.engine.kernel import BLOCK, N_EVF, N_PHASES, N_RCOLS, RECORD_DTYPE
+from scslab.engine.calendar import BLOCK
+from scslab.engine.layout import N_EVF, N_PHASES, N_RCOLS, RECORD_DTYPE
 from scslab.engine.runner import empty_outputs
 from scslab.errors import ScslabError
 

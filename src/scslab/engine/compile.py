@@ -51,18 +51,18 @@ ModelArrays = namedtuple(
         # lists
         "list_kind", "list_subject", "list_thr", "list_dur", "list_start", "black_mask",
         "act_list_mask", "list_src_mask", "list_esc_source", "list_esc_after",
-        "list_ext_p", "list_ext_days", "firm_linked_src", "household_src", "reeval_day",
-        # actions: sanctions and rewards
-        "action_p", "action_mult", "action_restrict", "enforcement", "shock_days",
-        "action_reward", "reward_days",
+        "list_ext_p", "list_ext_days", "firm_linked_src", "association_src", "reeval_day",
+        # actions: sanctions and the green channel
+        "action_p", "action_mult", "sanction_lists", "enforcement", "shock_days",
+        "green_channel_lists", "green_channel_days",
         # remedies
         "perform_p", "perform_mult", "perform_fmult", "perform_removal",
         "appeals_on", "appeal_notified", "notice_if", "notice_else", "appeal_true",
         "appeal_filing", "appeal_review", "success_wrong", "success_true",
         "repair_on", "repair_after", "repair_p", "repair_act",
         # feedback loops
-        "econ_on", "det_on", "det_general", "det_personal",
-        "chill_on", "chill_surveillance", "chill_salience", "chill_share",
+        "economic_on", "deterrence_on", "deterrence_general", "deterrence_personal",
+        "chilling_on", "chilling_surveillance", "chilling_salience", "chilling_salience_share",
         # reporting periods (calendar years): first day of each
         "period_start",
     ],
@@ -266,7 +266,7 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     list_ext_p = np.zeros(L)
     list_ext_days = np.zeros(L, dtype=np.int64)
     firm_linked_src = 0
-    household_src = 0
+    association_src = 0
     black_mask = 0
     colors = []
     reeval = np.zeros(D, dtype=np.bool_)
@@ -303,7 +303,7 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
             if isinstance(rule, FirmLinkedList):
                 firm_linked_src |= list_src_mask[j]
             else:
-                household_src |= list_src_mask[j]
+                association_src |= list_src_mask[j]
         else:
             assert isinstance(rule, EscalationList)
             list_kind[j] = LIST_ESCALATION
@@ -318,27 +318,27 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         np.stack([_mult_table(a.multipliers, attrs, cats, width) for a in s.actions.values()])
         if K else np.ones((0, max(len(attrs), 1), width))
     )
-    action_restrict = np.zeros(K, dtype=np.int64)
+    sanction_lists = np.zeros(K, dtype=np.int64)
     enforcement = np.zeros((K, D))
     shock_days = np.zeros(K, dtype=np.int64)
     for name, sanction in s.policy.sanctions.items():
         k = actions.index(name)
         for lst in sanction.lists:
-            action_restrict[k] |= 1 << lists.index(lst)
+            sanction_lists[k] |= 1 << lists.index(lst)
         enforcement[k] = resolve_daily(sanction.enforcement, start, D)
         first = day_of(sanction.starts)
         enforcement[k, : min(first, D)] = 0.0
         if 0 < first < D:
             reeval[first] = True
         shock_days[k] = sanction.income_shock_days
-    action_reward = np.zeros(K, dtype=np.int64)
-    reward_days = np.zeros((K, D))
+    green_channel_lists = np.zeros(K, dtype=np.int64)
+    green_channel_days = np.zeros((K, D))
     for name, reward in s.policy.rewards.items():
         k = actions.index(name)
         for lst in reward.lists:
-            action_reward[k] |= 1 << lists.index(lst)
+            green_channel_lists[k] |= 1 << lists.index(lst)
         first = day_of(reward.starts)
-        reward_days[k, min(first, D):] = reward.days_saved
+        green_channel_days[k, min(first, D):] = reward.days_saved
         if 0 < first < D:
             reeval[first] = True
 
@@ -391,10 +391,10 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         act_list_mask=act_list_mask, list_src_mask=list_src_mask,
         list_esc_source=list_esc_source, list_esc_after=list_esc_after,
         list_ext_p=list_ext_p, list_ext_days=list_ext_days,
-        firm_linked_src=firm_linked_src, household_src=household_src, reeval_day=reeval,
-        action_p=action_p, action_mult=action_mult, action_restrict=action_restrict,
-        enforcement=enforcement, shock_days=shock_days, action_reward=action_reward,
-        reward_days=reward_days,
+        firm_linked_src=firm_linked_src, association_src=association_src, reeval_day=reeval,
+        action_p=action_p, action_mult=action_mult, sanction_lists=sanction_lists,
+        enforcement=enforcement, shock_days=shock_days, green_channel_lists=green_channel_lists,
+        green_channel_days=green_channel_days,
         perform_p=perform_p, perform_mult=perform_mult, perform_fmult=perform_fmult,
         perform_removal=perform_removal,
         appeals_on=ap is not None, appeal_notified=appeal_notified,
@@ -406,10 +406,11 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         success_true=ap.success_true if ap else 0.0,
         repair_on=rp is not None, repair_after=rp.after_days if rp else 0,
         repair_p=rp.rate.daily_probability() if rp else 0.0, repair_act=repair_act,
-        econ_on=fb.economic.enabled, det_on=fb.deterrence.enabled,
-        det_general=fb.deterrence.general, det_personal=fb.deterrence.personal,
-        chill_on=fb.chilling.enabled, chill_surveillance=fb.chilling.surveillance,
-        chill_salience=fb.chilling.salience, chill_share=fb.chilling.salience_share,
+        economic_on=fb.economic.enabled, deterrence_on=fb.deterrence.enabled,
+        deterrence_general=fb.deterrence.general, deterrence_personal=fb.deterrence.personal,
+        chilling_on=fb.chilling.enabled, chilling_surveillance=fb.chilling.surveillance,
+        chilling_salience=fb.chilling.salience,
+        chilling_salience_share=fb.chilling.salience_share,
         period_start=period_start,
     )
     return CompiledModel(

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scslab.engine.compile import CompiledModel
-from scslab.engine.kernel import UnitOutputs, new_outputs, simulate_unit
+from scslab.engine.layout import UnitOutputs, new_outputs
+from scslab.engine.unit import simulate_unit
 from scslab.population.build import unit_sizes
 
 
@@ -81,7 +82,7 @@ def run_units(
         u = int(u)
         n = int(sizes[u])
         (rec, log, codes, household, score, listed_days, wrong_days, blocked, employer,
-         fcodes, rep, green, trapped) = simulate_unit(
+         fcodes, rep, green_channel_days_saved, trapped) = simulate_unit(
             cm.arrays, u, int(offsets[u]), n, int(foffsets[u]), int(nfirms[u]), out,
             int(tight_tables),
         )
@@ -92,7 +93,7 @@ def run_units(
                      records=rec, list_log=log, codes=codes, household=household,
                      score=score, listed_days=listed_days, wrongful_days=wrong_days,
                      blocked=blocked, employer=employer, fcodes=fcodes, rep=rep,
-                     green_days=green, trapped=trapped)
+                     green_channel_days_saved=green_channel_days_saved, trapped=trapped)
             )
         if on_unit is not None:
             on_unit(u, n)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from scslab.engine.compile import NEVER, CompiledModel
-from scslab.engine.kernel import (
+from scslab.engine.layout import (
     GROUP_MEASURES,
     N_RCOLS,
     PERIOD_MEASURES,
@@ -37,6 +37,8 @@ from scslab.engine.kernel import (
 STOCK_COLUMNS = ("listed", "listed_wrongful")
 STOCK_PREFIXES = ("records_active", "list_", "tier_", "firm_tier_")
 FLOW_PREFIXES = ("list_new_",)
+# the groups table's name of an engine measure, where the two differ
+MEASURE_COLUMN = {"green_channel_days_saved": "green_days"}
 
 
 def is_stock(column: str) -> bool:
@@ -72,8 +74,8 @@ def timeseries_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
         cols[f"blocked_{name}"] = out.blocked[k]
         cols[f"blocked_wrongful_{name}"] = out.blocked_wrongful[k]
         if cm.scenario.policy.rewards.get(name) is not None:
-            cols[f"fast_tracked_{name}"] = out.fast_tracked[k]
-            cols[f"green_days_{name}"] = out.green_days[k]
+            cols[f"fast_tracked_{name}"] = out.green_channel_uses[k]
+            cols[f"green_days_{name}"] = out.green_channel_days_saved[k]
     for a, name in enumerate(cm.acts):
         cols[f"acts_{name}"] = out.acts[a]
     for d, name in enumerate(cm.departments):
@@ -92,8 +94,8 @@ def timeseries_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
 
 
 def _group_rows(cm: CompiledModel, out: UnitOutputs, attr: str, cat: str, g, days: int):
-    rows = [("run", attr, cat, measure, float(g[mi])) for mi, measure in
-            enumerate(GROUP_MEASURES)]
+    rows = [("run", attr, cat, MEASURE_COLUMN.get(measure, measure), float(g[mi]))
+            for mi, measure in enumerate(GROUP_MEASURES)]
     n = g[0]
     if n > 0:
         derived = {
@@ -130,7 +132,8 @@ def groups_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
         for k, c, attr, cat, n in slots:
             g = out.group_period[p, k, c]
             for mi, measure in enumerate(PERIOD_MEASURES):
-                rows.append((period, attr, cat, measure, float(g[mi])))
+                rows.append((period, attr, cat, MEASURE_COLUMN.get(measure, measure),
+                             float(g[mi])))
             if n > 0:
                 rows.append((period, attr, cat, "blocked_per_100k", float(g[2] / n * 1e5)))
                 rows.append((period, attr, cat, "new_listings_per_100k",
@@ -236,7 +239,7 @@ def residents_table(cm: CompiledModel, traces: list[dict]) -> pd.DataFrame:
         d["listed_days"] = tr["listed_days"]
         d["wrongful_days"] = tr["wrongful_days"]
         d["blocked"] = tr["blocked"]
-        d["green_days"] = tr["green_days"]
+        d["green_days"] = tr["green_channel_days_saved"]
         d["trapped"] = tr["trapped"]
         frames.append(pd.DataFrame(d))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -75,3 +75,22 @@ def resident_probabilities(base_p, mult, codes):
                 v *= mult[j, k, codes[k, i]]
             p[j, i] = min(v, 1.0)
     return p
+
+
+@njit(cache=True, nogil=True)
+def household_ranges(household):
+    """``(hh_lo[i], hh_hi[i])``: the residents [lo, hi) of resident i's household (a
+    household's residents are consecutive)."""
+    n = household.size
+    hh_lo = np.empty(n, dtype=np.int64)
+    hh_hi = np.empty(n, dtype=np.int64)
+    i = 0
+    while i < n:
+        j = i
+        while j < n and household[j] == household[i]:
+            j += 1
+        for h in range(i, j):
+            hh_lo[h] = i
+            hh_hi[h] = j
+        i = j
+    return hh_lo, hh_hi

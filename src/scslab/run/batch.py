@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from pydantic import ValidationError as PydanticValidationError
 
 from scslab.engine.compile import CompiledModel, compile_scenario
-from scslab.engine.kernel import UnitOutputs
+from scslab.engine.layout import UnitOutputs
 from scslab.errors import RunDirError, ScenarioError
 from scslab.files import atomic_write_bytes, atomic_write_text, hold_lock
 from scslab.outputs.checkpoint import Checkpoint, checkpoint_path

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from scslab.engine.budget import available_memory, estimate
 from scslab.engine.compile import CompiledModel
-from scslab.engine.kernel import UnitOutputs
+from scslab.engine.layout import UnitOutputs
 from scslab.engine.runner import (
     ShardResult,
     empty_outputs,

@@ -1,0 +1,250 @@
+"""Acts and false records: the ground truth, and what departments record of it.
+
+Each (subject, act type) is a chain of candidate days drawn as geometric gaps, so a
+subject who never acts costs one draw.  The candidates run at the highest rate the act can
+have (its income-shocked rate for residents), so every scenario sees the same candidates
+(common random numbers); the feedback loops then thin them to the rate of the day:
+
+* economic: a resident in an income shock acts at the shocked rate (its acts' shock
+  multipliers), otherwise at the base rate;
+* chilling: speech acts fall with surveillance (the platform scores them) and with the
+  salience of sanctions (the share of residents listed);
+* deterrence: negative acts fall with the general risk (the platform scores them) and,
+  for a resident with a negative record on the platform, the personal one.
+
+An act is recorded by each department that records its type, with the department's
+coverage, and may be misattributed to another subject of the unit.  Departments also
+file false records: a chain per (resident, department, act type) at its highest rate,
+thinned to the rate of the day.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from scslab.engine.calendar import has_events, pop, push, unword, word
+from scslab.engine.compile import NEVER
+from scslab.engine.layout import (
+    EV_ACT,
+    EV_FALSE,
+    EV_REC_ON,
+    F_ARG,
+    F_COUNTER,
+    F_ENTITY,
+    F_KIND,
+    F_WORD,
+    PHASE_ACTS,
+    PHASE_RECORDS,
+    PROV_FALSE,
+    PROV_MISATTRIBUTED,
+    PROV_TRUE,
+    ST_FREE,
+    ST_NBLK,
+    ST_NDIRTY,
+    ST_NLISTED,
+    ST_NLOG,
+    ST_NREC,
+    ident,
+)
+from scslab.engine.records import new_record
+from scslab.engine.room import DONE, NEED_ROOM, short_of_room
+from scslab.rng import (
+    ACT,
+    FALSE_RECORD,
+    RECORDING,
+    geometric_gap,
+    stream,
+    to_uniform,
+    uniform4,
+    words4,
+)
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0):
+    """Push the first candidate of every act and false-record chain; returns the blocks
+    used and the free-block list.  An act event carries its counter, its rate and the
+    acceptance word of its own Philox block (drawn with the block that set its day), so
+    popping it reads nothing per entity and draws one block, not two."""
+    top, evb, evp, blk = T.top, T.evb, T.evp, T.blk
+    D = m.n_days
+    k0, k1 = m.k0, m.k1
+    E = n + nf
+    n_blk = 0
+    free_blk = -1
+    for a in range(m.act_p.size):
+        s_act = stream(ACT, a)
+        lo, hi = (0, n) if m.act_subject[a] == 0 else (n, E)
+        for e in range(lo, hi):
+            p_base = p_res[a, e] if e < n else p_firm[a, e - n]
+            p = p_base
+            if e < n:  # candidates at the shocked rate whether or not the loop is on (CRN)
+                p = min(1.0, p * m.act_shock[a])
+            if p <= 0.0:
+                continue
+            x0, x1, _, _ = words4(k0, k1, s_act, ident(e, n, gid0, fgid0), 0)
+            t = -1 + geometric_gap(to_uniform(x0), p)
+            if t < D:
+                n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t,
+                                       EV_ACT, e, a, 0, word(x1), p_base)
+    for q in range(m.pair_act.size):
+        if m.false_pmax[q] > 0.0 and m.act_subject[m.pair_act[q]] == 0:
+            s_f = stream(FALSE_RECORD, q)
+            for i in range(n):
+                x0, x1, _, _ = words4(k0, k1, s_f, gid0 + i, 0)
+                t = -1 + geometric_gap(to_uniform(x0), m.false_pmax[q])
+                if t < D:
+                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t,
+                                           EV_FALSE, i, q, 0, word(x1), 0.0)
+    return n_blk, free_blk
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def chilling(p, surveillance, scored, salience, listed_share):
+    """A speech act's rate under surveillance (when the platform scores the act) and under
+    the salience of sanctions (``listed_share``: the listed share of residents relative
+    to the share at which salience is full)."""
+    p *= 1.0 - surveillance * scored
+    p *= 1.0 - salience * min(1.0, listed_share)
+    return p
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def deterrence(p, general, scored, personal, has_negative_record):
+    """A negative act's rate under the general risk of sanctions (when the platform scores
+    the act) and, for a subject with a negative record on the platform, the personal
+    one."""
+    p *= 1.0 - general * scored
+    if has_negative_record:
+        p *= 1.0 - personal
+    return p
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def misattributed_subject(e, lo, hi, u):
+    """Another subject of [lo, hi) than e, uniform from the draw ``u``: a same-name
+    mix-up."""
+    subject = lo + int(u * (hi - lo - 1))
+    if subject >= e:
+        subject += 1
+    return subject
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def file_record(rec, n_rec, rec_head, rec_lists, records_i, created, created_by_prov,
+                dept_created, subject, actor, a, act_lists, dept, prov, t, day_rec, day_on,
+                kctr, kstream, n):
+    """File a record (the caller has made room) and count it; returns the record count."""
+    n_rec = new_record(rec, n_rec, rec_head, subject, actor, a, dept, prov, t, day_rec, day_on,
+                       kctr, kstream)
+    rec_lists[subject] |= act_lists
+    created[t] += 1
+    created_by_prov[prov, t] += 1
+    dept_created[dept, t] += 1
+    if subject < n:
+        records_i[subject] += 1
+    return n_rec
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
+    """Today's act and false-record candidates.  Returns DONE, or NEED_ROOM with the
+    phase's scalars saved in ``st``."""
+    top, evb, evp, blk, rec = T.top, T.evb, T.evp, T.blk, T.rec
+    rec_head, rec_lists, records_i = S.rec_head, S.rec_lists, S.records_i
+    created, created_by_prov, dept_created = (out.records_created, out.records_by_prov,
+                                              out.dept_created)
+    k0, k1 = m.k0, m.k1
+    D = m.n_days
+    L = m.list_kind.size
+    E = n + nf
+    n_blk = st[ST_NBLK]
+    free_blk = st[ST_FREE]
+    n_rec = st[ST_NREC]
+    n_dirty = st[ST_NDIRTY]
+    n_log = st[ST_NLOG]
+    n_listed = st[ST_NLISTED]
+    status = DONE
+    while has_events(top, PHASE_ACTS, t):
+        # before each step: room for what it may add, or stop; the caller grows the
+        # tables and the loop resumes at this step
+        if short_of_room(blk, n_blk, rec, n_rec, T.dirty_list, n_dirty, T.log, n_log, room_q,
+                         room_r, L):
+            status = NEED_ROOM
+            break
+        bk, sl, free_blk = pop(top, blk, free_blk, PHASE_ACTS, t)
+        kind, e, b = evb[bk, sl, F_KIND], evb[bk, sl, F_ENTITY], evb[bk, sl, F_ARG]
+        c = evb[bk, sl, F_COUNTER]
+        u1 = to_uniform(unword(evb[bk, sl, F_WORD]))
+        key = ident(e, n, gid0, fgid0)
+        if kind == EV_ACT:
+            a = b
+            # the candidate runs at the highest rate; today's rate follows the feedback
+            # loops, and the acceptance draw u1 thins the candidate to it
+            p_base = evp[bk, sl]
+            p_cand = p_base
+            p_now = p_base
+            if e < n:
+                p_cand = min(1.0, p_base * m.act_shock[a])
+                if m.economic_on and S.shock_until[e] > t:
+                    p_now = p_cand  # in an income shock
+                if m.act_speech[a]:
+                    if m.chilling_on:
+                        p_now = chilling(p_now, m.chilling_surveillance, m.act_scored[a, t],
+                                         m.chilling_salience,
+                                         n_listed / n / m.chilling_salience_share)
+                elif m.deterrence_on and m.act_negative[a]:
+                    p_now = deterrence(p_now, m.deterrence_general, m.act_scored[a, t],
+                                       m.deterrence_personal, S.neg_active[e] > 0)
+            x0, x1, _, _ = words4(k0, k1, stream(ACT, a), key, c + 1)
+            t2 = t + geometric_gap(to_uniform(x0), p_cand)
+            if t2 < D:
+                n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t2,
+                                       EV_ACT, e, a, c + 1, word(x1), p_base)
+            if u1 * p_cand >= p_now:
+                continue  # thinned: the act does not happen today
+            out.acts[a, t] += 1
+            # departments that record the act: coverage, then misattribution
+            for qq in range(m.act_pair_ptr[a], m.act_pair_ptr[a + 1]):
+                q = m.act_pair_idx[qq]
+                v = uniform4(k0, k1, stream(RECORDING, q), key, c)
+                if v[0] >= m.coverage[q, t]:
+                    continue
+                dept = m.pair_dept[q]
+                subject = e
+                prov = PROV_TRUE
+                lo, hi = (0, n) if e < n else (n, E)
+                if hi - lo > 1 and v[1] < m.dept_misattr[dept, t]:
+                    subject = misattributed_subject(e, lo, hi, v[2])
+                    prov = PROV_MISATTRIBUTED
+                day_rec = t + m.dept_delay[dept]
+                day_on = min(max(day_rec, m.dept_share_day[dept]), NEVER)
+                n_rec = file_record(rec, n_rec, rec_head, rec_lists, records_i, created,
+                                    created_by_prov, dept_created, subject, e, a,
+                                    m.act_list_mask[a], dept, prov, t, day_rec, day_on, c, q, n)
+                if day_on < D:  # shared: it turns on then
+                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_RECORDS,
+                                           day_on, EV_REC_ON, subject, n_rec - 1, 0, 0, 0.0)
+        else:  # EV_FALSE: a department's false record on resident e
+            q = b
+            x0, x1, _, _ = words4(k0, k1, stream(FALSE_RECORD, q), key, c + 1)
+            t2 = t + geometric_gap(to_uniform(x0), m.false_pmax[q])
+            if t2 < D:
+                n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t2,
+                                       EV_FALSE, e, q, c + 1, word(x1), 0.0)
+            if u1 * m.false_pmax[q] >= m.false_p[q, t]:
+                continue
+            a = m.pair_act[q]
+            dept = m.pair_dept[q]
+            day_rec = t + m.dept_delay[dept]
+            day_on = min(max(day_rec, m.dept_share_day[dept]), NEVER)
+            n_rec = file_record(rec, n_rec, rec_head, rec_lists, records_i, created,
+                                created_by_prov, dept_created, e, -1, a, m.act_list_mask[a],
+                                dept, PROV_FALSE, t, day_rec, day_on, c, q, n)
+            if day_on < D:
+                n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_RECORDS,
+                                       day_on, EV_REC_ON, e, n_rec - 1, 0, 0, 0.0)
+    st[ST_NBLK] = n_blk
+    st[ST_FREE] = free_blk
+    st[ST_NREC] = n_rec
+    return status

@@ -1,0 +1,155 @@
+"""Exposure: residents attempt actions, and a listed resident meets its sanctions or its
+green channel.
+
+Attempts are sampled only while a block or a green-channel benefit is possible: a chain of
+attempt days starts when a resident joins a list that restricts or rewards an action, and
+ends at the first attempt after the resident has left every such list.  Attempt days come
+from epoch-keyed draws (``next_attempt``), so a resident has the same attempt days in every
+scenario.
+
+* sanction: an attempt at an action restricted by one of the resident's lists is blocked
+  with the action's enforcement probability; the block is wrongful when no list the
+  resident is rightfully on restricts the action; a blocked job or loan may start an
+  income shock (the economic feedback loop, see phases/acts.py).
+* green channel: an attempt at an action rewarded by one of the resident's lists, and not
+  blocked, saves ``green_channel_days`` waiting days.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from scslab.engine.calendar import has_events, pop, push
+from scslab.engine.compile import NEVER
+from scslab.engine.layout import (
+    EV_ATTEMPT,
+    F_ARG,
+    F_ENTITY,
+    P_BLOCKED,
+    P_BLOCKED_WRONGFUL,
+    P_GREEN_CHANNEL_DAYS_SAVED,
+    PHASE_ATTEMPTS,
+    ST_FREE,
+    ST_NBLK,
+    ST_NDIRTY,
+    ST_NLOG,
+    ST_NREC,
+    lists_of,
+    rightful_of,
+)
+from scslab.engine.phases.metrics import period_add
+from scslab.engine.room import DONE, NEED_ROOM, short_of_room
+from scslab.rng import ATTEMPT, ENFORCEMENT, geometric_gap, stream, uniform4
+
+ATTEMPT_EPOCH = 64  # days per epoch of keyed attempt draws
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def next_attempt(k0, k1, action, gid, from_day, p, n_days):
+    """First attempt day >= from_day of a resident's daily Bernoulli(p) attempt process.
+
+    Days are generated per 64-day epoch from draws keyed by (resident, action, epoch), so
+    the set of attempt days does not depend on when a scenario starts looking.
+    """
+    if p <= 0.0:
+        return NEVER
+    s = stream(ATTEMPT, action)
+    e = from_day // ATTEMPT_EPOCH
+    while e * ATTEMPT_EPOCH < n_days:
+        t = e * ATTEMPT_EPOCH - 1
+        n = 0
+        end = (e + 1) * ATTEMPT_EPOCH
+        while True:
+            u = uniform4(k0, k1, s, gid, e * 65536 + n)[0]
+            n += 1
+            t += geometric_gap(u, p)
+            if t >= end:
+                break
+            if t >= from_day:
+                return t if t < n_days else NEVER
+        e += 1
+    return NEVER
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def start_attempts(top, evb, evp, blk, n_blk, free_blk, chain_active, p_att, sanction_lists,
+                   green_channel_lists, k0, k1, t, i, gid0, lists, n_days):
+    """Start resident i's attempt chain at every action whose lists restrict or reward it,
+    if i is on one of them and the chain is not running (called when i's lists are
+    re-evaluated)."""
+    for k in range(sanction_lists.size):
+        acts_on = lists & (sanction_lists[k] | green_channel_lists[k])
+        if acts_on and not chain_active[k, i]:
+            t1 = next_attempt(k0, k1, k, gid0 + i, t, p_att[k, i], n_days)
+            if t1 < n_days:
+                n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
+                                       EV_ATTEMPT, i, k, 0, 0, 0.0)
+                chain_active[k, i] = True
+    return n_blk, free_blk
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def enforced(k0, k1, k, gid, t, enforcement):
+    """Whether resident gid's restricted attempt at action k on day t is enforced (the
+    enforcement draw is keyed to the resident, the action and the day)."""
+    return uniform4(k0, k1, stream(ENFORCEMENT, k), gid, t)[0] < enforcement
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
+    """Today's attempts at actions a list restricts or rewards.  Returns DONE, or
+    NEED_ROOM with the phase's scalars saved in ``st``."""
+    top, evb, evp, blk = T.top, T.evb, T.evp, T.blk
+    listed_mask, chain_active, p_att, codes = S.listed_mask, S.chain_active, S.p_att, S.codes
+    gp, pstart = out.group_period, m.period_start
+    D = m.n_days
+    n_blk = st[ST_NBLK]
+    free_blk = st[ST_FREE]
+    n_rec = st[ST_NREC]
+    n_dirty = st[ST_NDIRTY]
+    n_log = st[ST_NLOG]
+    L = m.list_kind.size
+    status = DONE
+    while has_events(top, PHASE_ATTEMPTS, t):
+        if short_of_room(blk, n_blk, T.rec, n_rec, T.dirty_list, n_dirty, T.log, n_log,
+                         room_q, room_r, L):
+            status = NEED_ROOM
+            break
+        bk, sl, free_blk = pop(top, blk, free_blk, PHASE_ATTEMPTS, t)
+        i, k = evb[bk, sl, F_ENTITY], evb[bk, sl, F_ARG]
+        chain_active[k, i] = False
+        lists = lists_of(listed_mask[i])
+        rightful = rightful_of(listed_mask[i])
+        restricting = lists & m.sanction_lists[k]
+        if (lists & (m.sanction_lists[k] | m.green_channel_lists[k])) == 0:
+            continue  # off every list that restricts or rewards k: the chain ends
+        if restricting != 0 and enforced(m.k0, m.k1, k, gid0 + i, t, m.enforcement[k, t]):
+            # sanction: blocked, wrongfully when no list i is rightfully on restricts k
+            out.blocked[k, t] += 1
+            S.blocked_i[i] += 1
+            period_add(gp, codes, i, P_BLOCKED, t, -1, 1.0, pstart)
+            if (restricting & rightful) == 0:
+                out.blocked_wrongful[k, t] += 1
+                S.blocked_wrong_i[i] += 1
+                period_add(gp, codes, i, P_BLOCKED_WRONGFUL, t, -1, 1.0, pstart)
+            if m.economic_on and m.shock_days[k] > 0:
+                # economic feedback: an income shock (phases/acts.py reads shock_until)
+                S.shock_until[i] = max(S.shock_until[i], t + m.shock_days[k])
+                S.shock_flag[i] = True
+                S.shocked[i] = True
+                out.shocks[t] += 1
+        elif (lists & m.green_channel_lists[k]) and m.green_channel_days[k, t] > 0:
+            # green channel: the attempt saves waiting days
+            out.green_channel_days_saved[k, t] += m.green_channel_days[k, t]
+            out.green_channel_uses[k, t] += 1
+            S.green_channel_days_saved[i] += m.green_channel_days[k, t]
+            period_add(gp, codes, i, P_GREEN_CHANNEL_DAYS_SAVED, t, -1,
+                       m.green_channel_days[k, t], pstart)
+        t1 = next_attempt(m.k0, m.k1, k, gid0 + i, t + 1, p_att[k, i], D)
+        if t1 < D:
+            n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
+                                   EV_ATTEMPT, i, k, 0, 0, 0.0)
+            chain_active[k, i] = True
+    st[ST_NBLK] = n_blk
+    st[ST_FREE] = free_blk
+    return status
