@@ -15,6 +15,7 @@ from scslab.api import (
     load_run,
     run,
     sweep,
+    warmup,
 )
 from scslab.errors import InvariantError, RunDirError, ScenarioError, ScslabError
 from scslab.scenario import Scenario, load_scenario
@@ -24,5 +25,5 @@ __all__ = [
     "Comparison", "compare", "load_comparison",
     "InvariantError", "RunDirError", "RunOptions", "RunResult", "Scenario", "ScenarioError",
     "ScslabError",
-    "Sweep", "load_run", "load_scenario", "run", "sweep",
+    "Sweep", "load_run", "load_scenario", "run", "sweep", "warmup",
 ]

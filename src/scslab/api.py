@@ -24,6 +24,7 @@ from scslab.run import pipeline
 from scslab.run import sweep as _sweep
 from scslab.run.options import Overrides, RunOptions, options_of
 from scslab.run.result import RunResult, load_run
+from scslab.run.warmup import Warmup, warmup
 from scslab.scenario.schema import Scenario
 
 ScenarioRef = str | Path | Scenario
@@ -112,5 +113,5 @@ def compare(
                             reference=reference, shards=shards, out=out, on_run=on_run)
 
 
-__all__ = ["Comparison", "RunOptions", "RunResult", "Sweep", "assemble", "compare",
-           "load_comparison", "load_run", "prepare", "run", "simulate", "sweep"]
+__all__ = ["Comparison", "RunOptions", "RunResult", "Sweep", "Warmup", "assemble", "compare",
+           "load_comparison", "load_run", "prepare", "run", "simulate", "sweep", "warmup"]

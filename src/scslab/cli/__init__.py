@@ -25,6 +25,7 @@ from scslab.cli.scenarios import (
 )
 from scslab.cli.sensitivity import sensitivity_command
 from scslab.cli.targets import targets_command
+from scslab.cli.warmup import warmup_command
 
 
 class ScslabApp(typer.Typer):
@@ -56,6 +57,7 @@ for _name, _command in (
     ("targets", targets_command),
     ("report", report_command),
     ("explain", explain_command),
+    ("warmup", warmup_command),
 ):
     app.command(_name)(_command)
 

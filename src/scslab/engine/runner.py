@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scslab.engine.compile import CompiledModel
+from scslab.engine.first_run import announce_compile, mark_compiled
 from scslab.engine.layout import UnitOutputs, new_outputs
 from scslab.engine.unit import simulate_unit
 from scslab.population.build import unit_sizes
@@ -76,6 +77,7 @@ def run_units(
     nfirms, foffsets = firm_offsets(cm)
     out = empty_outputs(cm)
     result = ShardResult(outputs=out, units=[])
+    announce_compile()
     for u in units:
         if stop is not None and stop.is_set():
             break
@@ -86,6 +88,8 @@ def run_units(
             cm.arrays, u, int(offsets[u]), n, int(foffsets[u]), int(nfirms[u]), out,
             int(tight_tables),
         )
+        if not result.units:
+            mark_compiled()
         result.units.append(u)
         if cm.arrays.trace:
             result.traces.append(
