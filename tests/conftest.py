@@ -48,6 +48,13 @@ def run_case(replace: dict | None = None, **over):
     return scslab.run(make(replace, **over))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_engine():
+    """Compile the engine once, first (a clean clone's first test would otherwise pay for
+    it, and every output checked before it would carry the compile notice)."""
+    return scslab.warmup()
+
+
 @pytest.fixture(scope="session")
 def tiny_run():
     return scslab.run("tiny")
