@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from scslab.cli.app import app_command
 from scslab.cli.calibrate import calibrate_command
 from scslab.cli.compare import compare_command
 from scslab.cli.explain import explain_command
@@ -40,6 +41,7 @@ for _name, _command in (
     ("targets", targets_command),
     ("report", report_command),
     ("explain", explain_command),
+    ("app", app_command),
 ):
     app.command(_name)(_command)
 
