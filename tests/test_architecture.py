@@ -23,7 +23,15 @@ DEFERRED = {
     "scslab.report.notebook": {"altair": "charts load on first draw, never on a CLI run",
                                "scslab.report.charts": "it imports altair"},
     "scslab.report.html": {"vl_convert": "a 40 MB native library, only to embed Vega"},
-    "scslab.run.distributed": {"distributed": "Dask loads only when a cluster is asked for"},
+    "scslab.run.distributed": {"distributed": "Dask loads only when a cluster is asked for",
+                               "dask.config": "the same: it configures the embedded cluster"},
+    "scslab.experiments.sensitivity": {
+        "SALib": "SALib takes seconds to import; only a sensitivity analysis needs it",
+        "SALib.sample": "idem", "SALib.analyze": "idem",
+        "scipy": "scipy.stats takes ~0.5 s; the command line loads this module at start"},
+    "scslab.scenario.uncertainty": {"scipy": "scipy.stats takes ~0.5 s; every scenario load "
+                                             "reads this module, only draws need scipy",
+                                    "scipy.special": "idem (normal scores)"},
 }
 
 

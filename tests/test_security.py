@@ -58,11 +58,16 @@ def test_nothing_listens_on_a_port_except_dask():
 
 
 def test_an_embedded_dask_cluster_listens_on_localhost_only_and_has_no_dashboard():
-    calls = [(f, text[m.end(): m.end() + 400].split("\n)", 1)[0]) for f, text in _sources()
-             for m in re.finditer(r"LocalCluster\(", text)]
+    """Dask starts an HTTP server even with ``dashboard_address=None`` (on 8787): scslab
+    binds it to a random loopback port with no routes, and stops it, unless a dashboard is
+    asked for; tests/run/test_distributed.py checks the sockets of a running cluster."""
+    calls = [(f, text, text[m.end(): m.end() + 500].split("\n)", 1)[0])
+             for f, text in _sources() for m in re.finditer(r"LocalCluster\(", text)]
     assert calls, "the embedded cluster is no longer found: update this test"
-    for f, call in calls:
-        assert 'host="127.0.0.1"' in call and "dashboard_address=None" in call, f
+    for f, text, call in calls:
+        assert 'host="127.0.0.1"' in call and '"127.0.0.1:0"' in call, f
+        assert "security=security" in call, f
+        assert '"distributed.scheduler.http.routes": []' in text, f
 
 
 IDENTITY = re.compile(

@@ -1,3 +1,11 @@
-from scslab.cli import app
+"""``python -m scslab``: the command line (``scslab.cli.main``)."""
 
-app(prog_name="scslab")
+try:
+    from scslab.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the libraries load: nothing has started yet
+    import sys
+
+    sys.stderr.write("interrupted\n")
+    sys.exit(130)
+
+main()

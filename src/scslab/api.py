@@ -45,17 +45,19 @@ def run(
     scheduler: str | None = None,
     on_unit=None,
     command: str | None = None,
+    force: bool = False,
     **overrides: Unpack[Overrides],
 ) -> RunResult:
     """Run a scenario (shipped name, path or Scenario) and return its tables.
 
     ``threads`` (default: the cores available), Dask ``workers`` or a ``scheduler``
     address say where it runs and ``shards`` how it is cut; the tables are identical for
-    every choice.  With ``out`` the run directory is written there atomically.
+    every choice.  With ``out`` the run directory is written there atomically; it replaces
+    only a scslab run of the same scenario there (``force=True``: of any scenario).
     """
     return pipeline.run(scenario, options_of(options, **overrides), out=out, shards=shards,
                         threads=threads, workers=workers, scheduler=scheduler,
-                        on_unit=on_unit, command=command)
+                        on_unit=on_unit, command=command, force=force)
 
 
 def sweep(

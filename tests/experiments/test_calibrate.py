@@ -54,13 +54,13 @@ def test_cli_writes_a_scenario_that_extends_the_original(tmp_path):
     path, rr = self_targets(tmp_path)
     out = tmp_path / "cal" / "minimal_cal.yaml"
     res = CliRunner().invoke(app, [
-        "calibrate", "minimal", "--targets", str(path), "--params", RATE,
+        "calibrate", "minimal", "--method", "lsq", "--targets", str(path), "--params", RATE,
         "--start", "0.0015", "--residents", str(RES), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "fitted" in res.output and "wrongful" in res.output
     assert str(out) in res.output
     doc = yaml.safe_load(out.read_text())
-    assert doc["extends"] == "minimal" and doc["name"] == "minimal_calibrated"
+    assert doc["extends"] == "minimal" and doc["name"] == "minimal-calibrated"
     fitted = doc["acts"]["negative"]["rate"]["per_day"]
     assert fitted == pytest.approx(0.001, rel=0.01)
     s = load_scenario(out)

@@ -44,7 +44,8 @@ def test_a_nan_value_is_refused_naming_file_path_and_value(tmp_path):
                     "  - {name: b, measure: listed, value: .nan}\n")
     with pytest.raises(TargetsError) as e:
         load_targets(path)
-    assert str(e.value) == f"{path}: targets[1].value: expected a finite number (got nan)"
+    assert str(e.value) == (f"{path}:3: targets[1].value: expected a finite number "
+                            "(not .nan or .inf) (got nan)")
 
 
 def test_unknown_keys_bad_dates_and_bad_measures_are_refused(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -85,7 +86,8 @@ def test_merge_treats_unitoutputs_generically(cm):
 def test_identical_tables_for_1_and_2_workers_and_a_lost_worker(cm, reference):
     with dist.dask_client(workers=1) as client:
         assert dist.n_workers(client) == 1
-        assert all(a.startswith("tcp://127.0.0.1:") for a in client.scheduler_info()["workers"])
+        assert all(a.startswith(("tls://127.0.0.1:", "tcp://127.0.0.1:"))
+                   for a in client.scheduler_info()["workers"])
         one = api.simulate(cm, shards=3, client=client)
         assert_same_tables(reference, tables_of(cm, one))
 
@@ -108,6 +110,44 @@ def test_identical_tables_for_1_and_2_workers_and_a_lost_worker(cm, reference):
         assert sorted(parts) == list(range(8))
         assert killed not in client.run(os.getpid).values()  # the worker really died
     assert_same_tables(reference, tables_of(cm, dist.merge_all(cm, parts)))
+
+
+def _listening(pids) -> list[tuple[str, int]]:
+    import psutil
+
+    out = []
+    for pid in pids:
+        try:
+            conns = psutil.Process(pid).net_connections(kind="inet")
+        except psutil.Error:
+            continue
+        out += [(c.laddr.ip, c.laddr.port) for c in conns if c.status == psutil.CONN_LISTEN]
+    return out
+
+
+def test_the_embedded_cluster_serves_no_dashboard_and_admits_only_this_process():
+    """Nothing listens on 8787 (Dask's dashboard port), everything listens on 127.0.0.1
+    only, and a client without the cluster's temporary certificate cannot submit work."""
+    import psutil
+    from distributed import Client
+
+    def connects(port: int) -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    with dist.dask_client(workers=1) as client:
+        me = psutil.Process()
+        pids = [me.pid] + [c.pid for c in me.children(recursive=True)]
+        ports = _listening(pids)
+        assert ports and all(ip == "127.0.0.1" for ip, _ in ports), ports
+        assert 8787 not in {p for _, p in ports} and not connects(8787)
+        address = client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:"), address
+        with pytest.raises((OSError, TimeoutError)):
+            Client(address.replace("tls://", "tcp://"), timeout="3s")
+        with pytest.raises((OSError, TimeoutError, ValueError, TypeError)):
+            Client(address, timeout="3s")  # tls, but no certificate: refused
+        assert client.submit(sum, [1, 2]).result() == 3
 
 
 def test_cli_with_a_local_dask_cluster_matches_the_default_path(tmp_path):

@@ -50,8 +50,9 @@ def test_shard_file_round_trip_and_atomicity(tmp_path):
             np.testing.assert_array_equal(np.asarray(t0[k]), np.asarray(t1[k]), err_msg=k)
 
     # a half-written shard (a temporary left by a kill) is never counted as done
-    ck = Checkpoint.create(tmp_path / "run", {"plan": [[0], [1]]})
-    (ck.folder / "shard-00001.npz.tmp-dead").write_bytes(b"PK\x03")
+    ck = Checkpoint.create(tmp_path / "run", {"plan": [[0], [1]], "scenario": {},
+                                              "scenario_hash": "h", "seed": 0, "trace": True})
+    (ck.folder / ".shard-00001.npz.tmp-deadbeef").write_bytes(b"PK\x03")
     assert Checkpoint.open(tmp_path / "run").done() == []
     ck.clean_temporaries()
     assert list(ck.folder.glob("*.tmp-*")) == []

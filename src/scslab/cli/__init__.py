@@ -1,8 +1,10 @@
 """The ``scslab`` command line: one file per command, assembled here.
 
 The CLI is an extension of the library: it imports the library, and nothing in the library
-imports it (docs/architecture.md).  Every user error exits with code 2 and a clear
-message, never a traceback.
+imports it (docs/architecture.md).  Every failure is answered once, at the boundary
+(``boundary.py``): a user error or an OSError exits 2 with a clear message, Ctrl-C exits
+130 saying how to resume, a bug exits 3 with a short request to report it; a traceback
+only with ``SCSLAB_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import typer
 
 from scslab.cli.app import app_command
+from scslab.cli.boundary import run_at_boundary
 from scslab.cli.calibrate import calibrate_command
 from scslab.cli.compare import compare_command
 from scslab.cli.explain import explain_command
@@ -21,9 +24,21 @@ from scslab.cli.scenarios import (
     summary_command,
     validate_command,
 )
+from scslab.cli.sensitivity import sensitivity_command
 from scslab.cli.targets import targets_command
 
-app = typer.Typer(
+
+class ScslabApp(typer.Typer):
+    """The typer app, called through the boundary: ``scslab`` (the console script),
+    ``python -m scslab`` and ``app()`` all answer every failure the same way."""
+
+    def __call__(self, *args, **kwargs):
+        kwargs.setdefault("prog_name", "scslab")
+        kwargs["standalone_mode"] = False
+        run_at_boundary(lambda: typer.Typer.__call__(self, *args, **kwargs))
+
+
+app = ScslabApp(
     name="scslab",
     help="A laboratory for studying social credit systems over synthetic populations.",
     no_args_is_help=True,
@@ -38,6 +53,7 @@ for _name, _command in (
     ("summary", summary_command),
     ("compare", compare_command),
     ("calibrate", calibrate_command),
+    ("sensitivity", sensitivity_command),
     ("targets", targets_command),
     ("report", report_command),
     ("explain", explain_command),
@@ -47,6 +63,7 @@ for _name, _command in (
 
 
 def main() -> None:  # pragma: no cover - console entry
+    """The ``scslab`` console script."""
     app()
 
 

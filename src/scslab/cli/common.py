@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from scslab.errors import ScslabError
+from scslab.errors import ScenarioError, ScslabError
 from scslab.run.options import RunOptions
 
 console = Console(stderr=True)  # progress and notes
@@ -21,6 +21,21 @@ def fail(err: ScslabError) -> NoReturn:
     """Print a user error and exit with its code (2 for a user error), no traceback."""
     sys.stderr.write(f"error: {err}\n")
     raise typer.Exit(code=err.exit_code)
+
+
+# what an interrupted command can be resumed from (set by ``scslab run`` once it knows)
+_resumable: list[Path] = []
+
+
+def resumable(path: Path) -> None:
+    """Say that, once its checkpoint exists, the run at ``path`` can be resumed (Ctrl-C
+    then prints how)."""
+    _resumable[:] = [Path(path)]
+
+
+def resumable_target() -> Path | None:
+    """The run directory an interrupted ``scslab run`` can be resumed at, if any."""
+    return _resumable[0] if _resumable else None
 
 
 def command_line() -> str:
@@ -49,7 +64,21 @@ Workers = Annotated[int | None, typer.Option(
     help="run on an embedded local Dask cluster of N worker processes", min=1)]
 Scheduler = Annotated[str | None, typer.Option(
     help="run on an existing Dask cluster, e.g. tcp://host:8786")]
-OutDir = Annotated[Path | None, typer.Option("--out", help="output directory")]
+
+
+def _out_path(raw: str) -> Path:
+    """An --out value as a Path; the empty string (which Path would read as ".") is
+    refused."""
+    if not raw.strip():
+        raise typer.BadParameter("is empty; give the directory to write to")
+    return Path(raw)
+
+
+OutDir = Annotated[Path | None, typer.Option("--out", help="output directory",
+                                             parser=_out_path, metavar="DIR")]
+Force = Annotated[bool, typer.Option(
+    "--force", help="replace a run of another scenario at --out (never anything that is "
+                    "not a scslab run)")]
 
 
 def run_options(*, seed=None, residents=None, scale=None, days=None, sets=None,
@@ -58,5 +87,8 @@ def run_options(*, seed=None, residents=None, scale=None, days=None, sets=None,
     try:
         return RunOptions(seed=seed, residents=residents, scale=scale, days=days,
                           sets=tuple(sets or ()), trace=trace)
+    except ScenarioError as e:  # named as typed: --scale, not the API's "options"
+        fail(ScenarioError([dict(p, file="command line", path=f"--{p['path']}")
+                            if p.get("file") == "options" else p for p in e.problems]))
     except ScslabError as e:
         fail(e)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,6 +30,7 @@ from scslab.experiments.compare import (
     compare,
     printed,
 )
+from scslab.experiments.draws import compare_draws
 from scslab.metrics.figures import figure, interval, is_share
 
 MIN_MEASURE_WIDTH = 16  # below this the measure gets a line of its own above its rows
@@ -160,6 +162,12 @@ def compare_command(
     all_: Annotated[bool, typer.Option(
         "--all", help="print every measure (the parquet always has them all)")] = False,
     shards: Annotated[int, typer.Option(help="sets of units per run", min=1)] = 1,
+    draws: Annotated[int | None, typer.Option(
+        help="N draws of the first scenario's uncertain parameters, the same in every "
+             "scenario: values and differences become 90% intervals over parameters and "
+             "seeds", min=2)] = None,
+    posterior: Annotated[Path | None, typer.Option(
+        help="with --draws: draw from this calibration directory's posterior")] = None,
 ) -> None:
     """Compare scenarios on the same synthetic population (common random numbers)."""
     refs = {}
@@ -179,9 +187,18 @@ def compare_command(
             done[0] += 1
             console.print(f"[dim]ran {escape(label)} replicate {r} ({done[0]}/{total})[/dim]")
 
-        comp = compare(scenarios, options, replicates=replicates, level=level,
-                       interval=interval, reference=refs, shards=shards, out=out_dir,
-                       on_run=tick)
+        if draws is not None or posterior is not None:
+            if draws is None:
+                raise CompareError("--posterior DIR draws parameters: give --draws N too")
+            comp = compare_draws(scenarios, options, draws=draws, posterior=posterior,
+                                 replicates=replicates, out=out_dir,
+                                 on_run=lambda n, total: console.print(
+                                     f"[dim]runs: {n}/{total}[/dim]")
+                                 if n == total or n % 20 == 0 else None)
+        else:
+            comp = compare(scenarios, options, replicates=replicates, level=level,
+                           interval=interval, reference=refs, shards=shards, out=out_dir,
+                           on_run=tick)
     except ScslabError as e:
         fail(e)
     out.print(render(comp, measures_filter=only, everything=all_, width=out.size.width),

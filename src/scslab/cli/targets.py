@@ -16,11 +16,13 @@ from scslab.experiments.targets import (
     TargetsError,
     check_targets,
     holdout_cutoff,
+    load_targets,
     sample_errors,
 )
 from scslab.outputs.rundir import MANIFEST
 from scslab.run.pipeline import run
 from scslab.run.result import load_run
+from scslab.scenario.loader import load_scenario
 
 
 def _figure(v: float, share: bool) -> str:
@@ -50,9 +52,11 @@ def targets_command(
                                    "YYYY-MM-DD") from None
         if (Path(run_ref) / MANIFEST).is_file():
             rr = load_run(run_ref)
+            ref = targets or rr.manifest.get("scenario_name", "").replace("_", "-")
         else:
+            ref = targets or load_scenario(run_ref).name
+            load_targets(ref)  # a bad targets file is refused before the model runs
             rr = run(run_ref, run_options(scale=scale, seed=seed))
-        ref = targets or rr.manifest.get("scenario_name", "").replace("_", "-")
         after = after or holdout_cutoff(ref)
         df, tol = check_targets(rr, ref, holdout_after=after)
     except ScslabError as e:

@@ -17,15 +17,21 @@ docs/robustness.md):
 * a traced run (``--trace``, ``outputs.records``) keeps every record and resident until
   the tables are built, and the tables cost a few times that again;
 * on disk, untraced tables are a few hundred bytes a day; traced tables ~14 bytes a
-  record and ~10 a resident in Parquet (estimated with margin).
+  record and ~10 a resident in Parquet (estimated with margin); while the run is written,
+  its shard checkpoints are on disk too (each shard's metric sums, uncompressed, and for
+  traced runs its records and residents).
 
-Set ``SCSLAB_BUDGET=off`` to skip the check (at your own risk).
+Available memory is the smallest of free RAM, the room left under the process's
+address-space limit (``ulimit -v``) and under every memory limit of its cgroup (v1 or v2).
+An estimate that is not a finite number is refused.  Set ``SCSLAB_BUDGET=off`` to skip the
+check (at your own risk).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import resource
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +40,7 @@ import numpy as np
 import psutil
 
 from scslab.engine.kernel import BLOCK, N_EVF, N_PHASES, N_RCOLS, RECORD_DTYPE
+from scslab.engine.runner import empty_outputs
 from scslab.errors import ScslabError
 
 RECORD_BYTES = np.dtype(RECORD_DTYPE).itemsize * N_RCOLS  # one row of the record table
@@ -46,6 +53,7 @@ TRACE_BYTES_PER_RESIDENT = 300  # kept resident arrays + the residents table
 DISK_BYTES_PER_RECORD = 24  # records.parquet (measured ~14) with margin
 DISK_BYTES_PER_RESIDENT = 16  # residents.parquet (measured ~10) with margin
 HEADROOM = 0.9  # use at most this share of what is available
+CHECKPOINT_BYTES_PER_RESIDENT = 120  # a traced shard's per-resident arrays (npz, uncompressed)
 
 
 class BudgetError(ScslabError):
@@ -60,6 +68,7 @@ class Estimate:
     fixed: int  # of memory: what does not shrink with smaller units
     records: float  # expected records over the whole run
     largest_unit: int  # residents in the largest unit
+    checkpoint: int = 0  # bytes of shard checkpoints on disk while the run is written
 
 
 def _mean_multiplier(mult: np.ndarray, attr_ncat: np.ndarray, attr_cum: np.ndarray) -> float:
@@ -108,6 +117,9 @@ def estimate(cm, *, workers: int = 1, units: int | None = None,
     L = len(getattr(a, "list_kind", []))
     n_attr = len(a.attr_ncat)
     r_pr = records_per_resident(cm)
+    if not math.isfinite(r_pr) or r_pr < 0:
+        raise BudgetError(f"cannot estimate this run's size: expected records per resident "
+                          f"is {r_pr}; check the scenario's rates")
     r_unit = r_pr * n
     r_total = r_pr * N
 
@@ -134,25 +146,77 @@ def estimate(cm, *, workers: int = 1, units: int | None = None,
     disk = 2**20 + 8 * D * (16 + 2 * A + 3 * K + 2 * L) * 2
     if trace:
         disk += int(DISK_BYTES_PER_RECORD * r_total + DISK_BYTES_PER_RESIDENT * N)
+    if not all(math.isfinite(x) for x in (memory, disk, r_total)):
+        raise BudgetError("cannot estimate this run's size (the estimate is not a finite "
+                          "number); check the scenario's rates and population")
     return Estimate(memory=int(memory), disk=int(disk), per_unit=per_unit + previous,
                     fixed=int(fixed), records=r_total, largest_unit=n)
 
 
+def checkpoint_disk(cm, shards: int, records: float) -> int:
+    """Bytes the shard checkpoints of a run cut into ``shards`` take (``records``: expected
+    records of the whole run): each shard's metric sums, plus the traces of traced runs."""
+    per_shard = sum(int(a.nbytes) for a in empty_outputs(cm)) + 4096
+    total = per_shard * max(1, shards)
+    if bool(getattr(cm.arrays, "trace", False)):
+        total += int(RECORD_BYTES * records + CHECKPOINT_BYTES_PER_RESIDENT * cm.residents)
+    return total
+
+
 def available_memory() -> int:
-    """Bytes this process can still use: free RAM, or the cgroup's limit if lower."""
+    """Bytes this process can still use: free RAM, or less if the address-space limit
+    (``ulimit -v``) or a memory limit of the process's cgroup leaves less room."""
     avail = int(psutil.virtual_memory().available)
-    for limit_f, usage_f in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                             ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                              "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            avail = min(avail, max(0, soft - int(psutil.Process().memory_info().vms)))
+    except (OSError, ValueError, psutil.Error):
+        pass
+    room = _cgroup_room()
+    if room is not None:
+        avail = min(avail, room)
+    return avail
+
+
+def _cgroup_room() -> int | None:
+    """The least room left under a memory limit of this process's cgroups (v2: every level
+    from its own group up; v1: the memory controller's group), or None if none is set."""
+    rooms = []
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        lines = []
+    groups = []  # (folder, limit file, usage file), from the process's group up
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, rel = parts
+        if controllers == "":  # v2 (or the unified part of a hybrid hierarchy)
+            base = Path("/sys/fs/cgroup/unified")
+            base = base if base.is_dir() else Path("/sys/fs/cgroup")
+            files = ("memory.max", "memory.current")
+        elif "memory" in controllers.split(","):
+            base = Path("/sys/fs/cgroup/memory")
+            files = ("memory.limit_in_bytes", "memory.usage_in_bytes")
+        else:
+            continue
+        d = base / rel.lstrip("/")
+        while True:
+            groups.append((d, *files))
+            if d == base or base not in d.parents:
+                break
+            d = d.parent
+    for folder, limit_f, usage_f in groups:
         try:
-            limit = Path(limit_f).read_text().strip()
-            usage = int(Path(usage_f).read_text().strip())
+            limit = (folder / limit_f).read_text().strip()
+            usage = int((folder / usage_f).read_text().strip())
         except (OSError, ValueError):
             continue
         if limit.isdigit() and int(limit) < 2**60:
-            avail = min(avail, max(0, int(limit) - usage))
-        break
-    return avail
+            rooms.append(max(0, int(limit) - usage))
+    return min(rooms) if rooms else None
 
 
 def free_disk(path: str | Path) -> int:
@@ -172,13 +236,16 @@ def _gb(x: float) -> str:
 
 def check_budget(cm, *, out: str | Path | None = None, workers: int = 1,
                  memory: int | None = None, disk: int | None = None,
-                 threads: int = 1) -> Estimate:
+                 threads: int = 1, shards: int | None = None) -> Estimate:
     """Raise BudgetError if the run will not fit in memory or on disk at ``out``.
 
-    ``memory``/``disk`` override what is available (for tests); both default to what
-    the machine has now.
+    ``shards``: the run is checkpointed in that many shards beside ``out`` (their disk is
+    counted with the run directory's).  ``memory``/``disk`` override what is available
+    (for tests); both default to what the machine has now.
     """
     est = estimate(cm, workers=workers, threads=threads)
+    if shards is not None:
+        est.checkpoint = checkpoint_disk(cm, shards, est.records)
     if os.environ.get("SCSLAB_BUDGET", "").lower() in ("off", "0", "no"):
         return est
     have = available_memory() if memory is None else memory
@@ -225,12 +292,19 @@ def check_budget(cm, *, out: str | Path | None = None, workers: int = 1,
         )
     if out is not None:
         free = free_disk(out) if disk is None else disk
-        if est.disk > free:
+        need = est.disk + est.checkpoint
+        if need > free:
             ways = ["free some space or choose another --out"]
             if trace:
                 ways.append("run without --trace (the record tables are most of it)")
+            elif est.checkpoint > est.disk and shards and shards > 1:
+                ways.append(f"fewer shards (--shards; now {shards:,}): each shard's "
+                            "checkpoint holds the run's daily sums")
+            what = (f"{_gb(need)} on disk ({_gb(est.disk)} of results and {_gb(est.checkpoint)}"
+                    " of shard checkpoints while it runs)" if est.checkpoint else
+                    f"{_gb(need)} on disk")
             raise BudgetError(
-                f"{Path(out)}: this run's results need about {_gb(est.disk)} on disk but "
+                f"{Path(out)}: this run's results need about {what} but "
                 f"only {_gb(free)} is free there. To make it fit: " + "; or ".join(ways) + "."
             )
     return est

@@ -64,16 +64,20 @@ def run_units(
     *,
     on_unit: Callable[[int, int], None] | None = None,
     tight_tables: bool = False,
+    stop: threading.Event | None = None,
 ) -> ShardResult:
     """Simulate ``units`` one after another; ``on_unit(unit, residents)`` reports progress.
 
     ``tight_tables`` starts the kernel's growable tables at their smallest size (slower,
-    same results; for tests of the kernel's stop-and-grow path)."""
+    same results; for tests of the kernel's stop-and-grow path).  Once ``stop`` is set no
+    further unit starts (the result is then incomplete: the caller is abandoning it)."""
     sizes, offsets = unit_offsets(cm)
     nfirms, foffsets = firm_offsets(cm)
     out = empty_outputs(cm)
     result = ShardResult(outputs=out, units=[])
     for u in units:
+        if stop is not None and stop.is_set():
+            break
         u = int(u)
         n = int(sizes[u])
         (rec, log, codes, household, score, listed_days, wrong_days, blocked, employer,
@@ -145,10 +149,15 @@ def run_units_threaded(
     if len(parts) <= 1:
         return run_units(cm, units, on_unit=on_unit)
     report = serialized(on_unit)
+    stop = threading.Event()
     with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-        futures = [pool.submit(run_units, cm, [units[i] for i in p], on_unit=report)
-                   for p in parts]
-        results = [f.result() for f in futures]
+        futures = [pool.submit(run_units, cm, [units[i] for i in p], on_unit=report,
+                               stop=stop) for p in parts]
+        try:
+            results = [f.result() for f in futures]
+        except BaseException:  # Ctrl-C or a failed thread: the others stop after their unit
+            stop.set()
+            raise
     merged = results[0]
     for r in results[1:]:
         merged.merge(r)

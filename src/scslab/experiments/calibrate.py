@@ -38,6 +38,7 @@ from scslab.scenario.params import get_param, nested, set_param
 from scslab.scenario.schema import Scenario
 
 PROBABILITY_LEAVES = ("per_day", "coverage", "enforcement", "misattribution")
+CALIBRATED_MARK = b"# Calibrated scenario written by scslab calibrate"  # heads what it writes
 
 
 class CalibrationError(ScslabError):
@@ -191,7 +192,7 @@ def write_calibrated(res: CalibrationResult, scenario_ref: str | Path, out: str 
                                                           if t.source]))
     doc = {
         "extends": ref,
-        "name": f"{res.scenario.name}_calibrated"[:60],
+        "name": f"{res.scenario.name}-calibrated"[:100],
         "description": (res.scenario.description.rstrip() + f" Calibrated by scslab calibrate "
                         f"to {targets_ref or 'targets'}: {fitted_desc}."),
         "sources": sources,

@@ -45,7 +45,7 @@ from scslab.metrics.frame import GroupMetricFrame, summarise
 from scslab.metrics.measures import run_measures
 from scslab.outputs.rundir import read_manifest
 from scslab.run.options import RunOptions
-from scslab.run.pipeline import run
+from scslab.run.pipeline import check_placement, run
 from scslab.run.result import RunResult, load_run
 from scslab.scenario.loader import deep_merge, load_scenario, parse_set, shipped_scenarios
 from scslab.scenario.schema import Scenario
@@ -359,6 +359,13 @@ def compare(
     ``out/comparison.parquet``.  ``options.sets`` use the ``[LABEL:|N:]a.b=V`` form.
     """
     o = options or RunOptions()
+    check_placement(shards=shards, replicates=replicates)
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0.5 <= level < 1:
+        raise CompareError(f"level: expected a number from 0.5 to below 1 (got {level!r})")
+    if interval not in ("t", "percentile"):
+        raise CompareError(f"interval: choose t or percentile (got {interval!r})")
+    if isinstance(scenarios, str | Path) or not isinstance(scenarios, list | tuple):
+        raise CompareError(f"scenarios: expected a list of scenarios (got {scenarios!r:.60})")
     specs = build_specs(list(scenarios), list(o.sets))
     runs = run_specs(specs, o, replicates=replicates, shards=shards, on_run=on_run)
     labels = [s.label for s in specs]

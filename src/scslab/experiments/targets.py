@@ -39,13 +39,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
-from scslab.errors import ScslabError
+from scslab.errors import ScenarioError, ScslabError
 from scslab.metrics.measures import run_measures
+from scslab.scenario.loader import MAX_FILE_BYTES, key_lines, read_yaml_text
 
 TARGETS_DIR = Path(str(resources.files("scslab") / "targets"))
 IN_SAMPLE, OUT_OF_SAMPLE = "in-sample", "out-of-sample"
@@ -70,13 +69,16 @@ class Target(BaseModel):
     measure: Annotated[str, Field(pattern=MEASURE_PATTERN)]
     value: Finite
     at: dt.date | None = None
-    cumulative: bool = False
+    cumulative: StrictBool = False
     per_residents: Positive | None = None
     scale: Positive | None = None
     source: str = ""
 
     @model_validator(mode="after")
     def _name(self):
+        if self.value == 0 and self.scale is None:
+            raise ValueError("a target of 0 needs a 'scale' (the residual is (model - "
+                             "value) / scale; by default scale is |value|)")
         if "/" in self.measure and self.per_residents is not None:
             raise ValueError("a share (a measure with /) is not scaled; drop per_residents")
         if not self.name:
@@ -139,30 +141,42 @@ def find_targets(ref: str | Path, relative_to: Path | None = None) -> Path:
     return shipped[str(ref)]
 
 
-def _problem_text(path: Path, data: dict, err: ValidationError) -> str:
-    lines = []
+_ALLOWED = {
+    "finite_number": "expected a finite number (not .nan or .inf)",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "greater_than": "expected a number above 0",
+    "date_parsing": "expected a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "expected a date YYYY-MM-DD",
+    "date_type": "expected a date YYYY-MM-DD",
+    "bool_type": "expected true or false",
+    "missing": "required field is missing",
+    "string_pattern_mismatch": "a measure is a column or summary key, or columns summed "
+                               "with + and optionally divided: a / (a + b)",
+}
+
+
+def _render(err: ValidationError, path: Path, lines: dict) -> str:
+    """Each problem on a line: file:line: path: what is wrong (got value); allowed."""
+    problems = []
     for e in err.errors(include_url=False):
-        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function"))]
-        dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-        msg = e["msg"].removeprefix("Value error, ")
+        loc = [str(p) for p in e["loc"] if not str(p).startswith("function")]
+        dotted = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc).lstrip(".")
+        msg = _ALLOWED.get(e["type"]) or e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            model = Target if "targets" in map(str, loc[:1]) and len(loc) > 2 else TargetsFile
-            msg = f"unknown key; allowed: {', '.join(model.model_fields)}"
-        elif e["type"] == "missing":
-            msg = "required field is missing"
-        elif e["type"] == "string_pattern_mismatch":
-            msg = ("a measure is a column or summary key, or columns summed with + and "
-                   "optionally divided: a / (a + b)")
-        elif e["type"] in ("finite_number", "float_parsing", "float_type"):
-            msg = "expected a finite number"
+            model = Target if len(loc) > 2 and loc[0] == "targets" else TargetsFile
+            msg = "unknown key; allowed: " + ", ".join(model.model_fields)
+        line = None
+        for n in range(len(loc), 0, -1):
+            line = lines.get(tuple(loc[:n]))
+            if line:
+                break
         value = "" if e["type"] in ("missing", "extra_forbidden") else e.get("input")
         if isinstance(value, dict | list):
             value = ""
-        text = f"{path}: {dotted or '(top level)'}: {msg}"
-        if value != "" and value is not None:
-            text += f" (got {value!r})"
-        lines.append(text)
-    return "\n".join(lines)
+        problems.append({"file": str(path), "line": line, "path": dotted, "value": value,
+                         "message": msg})
+    return ScenarioError(problems).render()
 
 
 def read_targets_file(ref: str | Path, relative_to: Path | None = None
@@ -170,15 +184,22 @@ def read_targets_file(ref: str | Path, relative_to: Path | None = None
     """Read and validate a targets file (a path, or the name of a shipped target set)."""
     path = find_targets(ref, relative_to)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise TargetsError(f"{path}: cannot read the targets file: {e}") from None
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise TargetsError(f"{path}: too large to be a targets file")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        why = e.reason if isinstance(e, UnicodeDecodeError) else (e.strerror or str(e))
+        raise TargetsError(f"{path}: cannot read the targets file: {why}") from None
+    try:
+        data, node = read_yaml_text(text, str(path))  # the scenario files' YAML policy
+    except ScenarioError as e:
+        raise TargetsError(e.render()) from None
     if not isinstance(data, dict) or not isinstance(data.get("targets"), list):
         raise TargetsError(f"{path}: a targets file is a mapping with a 'targets' list")
     try:
         return path, TargetsFile.model_validate(data)
     except ValidationError as e:
-        raise TargetsError(_problem_text(path, data, e)) from None
+        raise TargetsError(_render(e, path, key_lines(node))) from None
 
 
 def load_targets(ref: str | Path) -> tuple[dict, list[Target]]:
@@ -240,13 +261,15 @@ def _column_value(rr, target: Target, m: str) -> float:
         if m not in ts.columns:
             raise TargetsError(f"target {target.name}: {m!r} is not a timeseries column; "
                                "columns: " + ", ".join(ts.columns[2:]))
-        dates = pd.to_datetime(ts["date"]).dt.date
-        if target.at < dates.iloc[0] or target.at > dates.iloc[-1]:
+        first, last = _as_date(ts["date"].iloc[0]), _as_date(ts["date"].iloc[-1])
+        if target.at < first or target.at > last:
             raise TargetsError(
                 f"target {target.name}: {target.at} is outside the run "
-                f"({dates.iloc[0]} to {dates.iloc[-1]})"
+                f"({first} to {last})"
             )
-        idx = int(np.searchsorted(dates.to_numpy(), target.at, side="right")) - 1
+        # one row per day from the first: the row of a date is its distance in days (a
+        # calibration reads thousands of runs, so no conversion of the whole column)
+        idx = (target.at - first).days
         col = ts[m].to_numpy(dtype=float)
         return float(col[: idx + 1].sum()) if target.cumulative else float(col[idx])
     v = _summary_value(rr.summary, m)
@@ -275,6 +298,11 @@ def model_value(rr, target: Target) -> float:
     if target.per_residents:
         v *= target.per_residents / float(rr.manifest["residents"])
     return v
+
+
+def _as_date(v) -> dt.date:
+    return v.date() if isinstance(v, dt.datetime) else v if isinstance(v, dt.date) else \
+        pd.Timestamp(v).date()
 
 
 def _summary_value(summary: dict, key: str) -> float | None:

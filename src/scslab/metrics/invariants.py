@@ -14,7 +14,11 @@ breaks, and no run directory is written.  The rules:
 * ``records-by-provenance``: records created = true + false + misattributed;
 * ``record-provenance``: every record (traced runs) has a provenance from
   true/false/misattributed and a subject;
-* ``group-residents``: each attribute's groups add up to the residents.
+* ``group-residents``: each attribute's groups add up to the residents;
+* ``score-in-range``: a final score lies within the score's ``min``/``max`` (when set)
+  and within base +- the sum of |points| of the records that could count for it: per
+  resident in traced runs (its own records), on average otherwise (every record of the
+  run at the largest |points|).  An overflowed points sum breaks it.
 
 Columns and measures added later are checked by kind (integer timeseries columns and
 group measures are counts unless their name says score/net/change), so new metrics are
@@ -45,10 +49,23 @@ def _first(ts: pd.DataFrame, bad: np.ndarray) -> str:
     return f"first on day {day}, {len(idx)} day(s) in all"
 
 
+def score_bounds(scenario) -> dict:
+    """What ``score-in-range`` needs from a scenario: the residents' score base, min, max
+    and the largest |points| any act can give (over all its dated values)."""
+    sc = scenario.policy.score
+    largest = 0
+    for v in sc.points.values():
+        values = v.values() if isinstance(v, dict) else [v]
+        largest = max([largest, *(abs(int(x)) for x in values)])
+    return {"base": int(sc.base), "min": sc.min, "max": sc.max, "max_points": largest}
+
+
 def table_problems(tables: dict[str, pd.DataFrame], residents: int,
-                   attributes: list[str] | None = None) -> list[str]:
+                   attributes: list[str] | None = None,
+                   score: dict | None = None) -> list[str]:
     """Every broken rule as 'rule: detail' (empty when all hold).  ``attributes`` are the
-    resident attributes whose groups must add up to ``residents`` (default: all)."""
+    resident attributes whose groups must add up to ``residents`` (default: all);
+    ``score`` (``score_bounds``) enables ``score-in-range``."""
     out: list[str] = []
 
     def add(rule: str, detail: str) -> None:
@@ -144,13 +161,74 @@ def table_problems(tables: dict[str, pd.DataFrame], residents: int,
                     f"true/false/misattributed (first: row {int(np.flatnonzero(bad)[0])})")
         if "subject" in rec and (rec["subject"].isna() | (rec["subject"] < 0)).any():
             add("record-provenance", "a record has no subject")
+    if score is not None:
+        out += [f"score-in-range: {p}" for p in _score_problems(tables, residents, score)]
     return out
 
 
+def _score_problems(tables: dict[str, pd.DataFrame], residents: int, score: dict) -> list[str]:
+    base, lo, hi = score["base"], score.get("min"), score.get("max")
+    problems = []
+
+    def outside(values: np.ndarray, what: str) -> None:
+        values = np.asarray(values, dtype=float)
+        if lo is not None and (values < lo).any():
+            problems.append(f"{what} {values.min():,.0f} is below the score's min {lo:,}")
+        if hi is not None and (values > hi).any():
+            problems.append(f"{what} {values.max():,.0f} is above the score's max {hi:,}")
+
+    people = tables.get("residents")
+    if people is not None and len(people) and {"resident", "final_score"} <= set(people):
+        final = people["final_score"].to_numpy(dtype=np.int64)
+        outside(final, "a final score of")
+        rec = tables.get("records")
+        reach = np.zeros(len(people), dtype=np.int64)
+        if rec is not None and len(rec) and {"subject", "points"} <= set(rec):
+            if "subject_kind" in rec:
+                rec = rec[rec["subject_kind"].astype(str) == "resident"]
+            index = pd.Index(people["resident"].to_numpy())
+            pos = index.get_indexer(rec["subject"].to_numpy())
+            ok = pos >= 0
+            np.add.at(reach, pos[ok], np.abs(rec["points"].to_numpy(dtype=np.int64)[ok]))
+        off = np.abs(final - base) > reach
+        if lo is not None:
+            off &= ~((final == lo) & (base - reach <= lo))
+        if hi is not None:
+            off &= ~((final == hi) & (base + reach >= hi))
+        if off.any():
+            i = int(np.flatnonzero(off)[0])
+            problems.append(
+                f"resident {int(people['resident'].iloc[i])} ends with score "
+                f"{int(final[i]):,}, farther from the base {base:,} than its records' points "
+                f"allow (sum of |points| {int(reach[i]):,}); {int(off.sum()):,} resident(s) "
+                "in all (an overflowed points sum?)")
+        return problems
+    groups = tables.get("groups")
+    ts = tables.get("timeseries")
+    if groups is None or not len(groups) or not {"measure", "value"} <= set(groups):
+        return problems
+    mean = groups[(groups["measure"] == "mean_final_score")
+                  & (groups.get("attribute", "all") == "all")]
+    if not len(mean):
+        return problems
+    m = float(mean["value"].iloc[0])
+    outside(np.array([m]), "the mean final score")
+    records = float(ts["records_created"].sum()) if ts is not None and \
+        "records_created" in ts else None
+    if records is not None and residents > 0:
+        reach = records * score["max_points"] / residents
+        if abs(m - base) > reach + 1e-6:
+            problems.append(f"the mean final score {m:,.1f} is farther from the base {base:,} "
+                            f"than all the run's records could move it ({reach:,.1f}: "
+                            f"{records:,.0f} records of at most {score['max_points']:,} "
+                            "points; an overflowed points sum?)")
+    return problems
+
+
 def check_tables(tables: dict[str, pd.DataFrame], residents: int,
-                 attributes: list[str] | None = None) -> None:
+                 attributes: list[str] | None = None, score: dict | None = None) -> None:
     """Raise InvariantError naming every broken rule."""
-    problems = table_problems(tables, residents, attributes)
+    problems = table_problems(tables, residents, attributes, score)
     if problems:
         raise InvariantError(
             "the run broke an invariant (a bug in scslab; nothing was written; please "
@@ -161,4 +239,5 @@ def check_tables(tables: dict[str, pd.DataFrame], residents: int,
 def check_run(rr) -> None:
     """Check a RunResult's tables (see :func:`check_tables`)."""
     pop = rr.scenario.population
-    check_tables(rr.tables(), int(pop.residents), list(pop.attributes))
+    check_tables(rr.tables(), int(pop.residents), list(pop.attributes),
+                 score_bounds(rr.scenario))

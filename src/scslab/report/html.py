@@ -23,8 +23,8 @@ import pandas as pd
 import yaml
 
 from scslab.files import atomic_write_text
-from scslab.report import charts, resident, words
-from scslab.report.data import RunView, unique_labels
+from scslab.report import charts, resident, uncertainty, words
+from scslab.report.data import ReportError, RunView, unique_labels
 from scslab.run.options import RunOptions
 from scslab.run.pipeline import run
 from scslab.scenario.twin import system_off
@@ -472,6 +472,7 @@ def page(title: str, lede: str, nav: list[tuple[str, str]], body: list[str],
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta name="generator" content="{GENERATOR}">',  # scslab replaces only its own
         f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title>",
@@ -500,6 +501,10 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+GENERATOR = "scslab report"
+OWN_MARK = f'<meta name="generator" content="{GENERATOR}">'.encode()
+
+
 def add_twin(view: RunView) -> None:
     """Run the system-off twin of ``view`` (same population, seed and period, no system)
     and keep it in ``view.cache["twin"]`` for the builders that compare against it."""
@@ -507,6 +512,37 @@ def add_twin(view: RunView) -> None:
     view.cache["twin"] = run(system_off(view.scenario), RunOptions(
         seed=m.get("seed"), residents=m.get("residents"), days=m.get("days"), trace=False),
         command="(system-off twin, made by scslab report --twin)")
+
+
+# ---- directories of uncertainty (report/uncertainty.py): sensitivity, calibration, draws
+
+
+def build_uncertainty_report(paths: list[Path], *, title: str | None = None) -> str:
+    """One page of the sections of each sensitivity, calibration or draws directory."""
+    pool = DataPool()
+    body, nav, data = [], [], []
+    for p in paths:
+        label, sections = uncertainty.sections_of(p)
+        body.append(f"<h2>{esc(label)}</h2>")
+        for sec in sections:
+            nav.append((sec.key, sec.title))
+            body.append(f'<section id="{esc(sec.key)}"><h3>{esc(sec.title)}</h3>'
+                        f"{sec.html}</section>")
+            data += [chart_script(cid, pool.take(spec)) for cid, spec in sec.charts.items()]
+    title = title or "scslab report: " + ", ".join(Path(p).name for p in paths)
+    lede = f"scslab {esc(_scslab_version())}, report made {esc(_now())}."
+    return page(title, lede, nav, body, data, pool)
+
+
+def write_uncertainty_report(paths: list, out, *, title: str | None = None,
+                             twin: bool = False) -> Path:
+    """Write the report of sensitivity, calibration or draws directories to ``out``."""
+    if twin:
+        raise ReportError("--twin runs a run's system-off twin; give run directories")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_text(out, build_uncertainty_report([Path(p) for p in paths],
+                                                           title=title))
 
 
 def write_report(run_dirs: list, out, *, title: str | None = None, twin: bool = False):

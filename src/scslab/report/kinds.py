@@ -8,7 +8,7 @@ below, next to a module that builds its page; the command line and the API need 
 change.
 
 >>> " ".join(k.name for k in KINDS)
-'comparison run'
+'comparison uncertainty run'
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from scslab.experiments.compare import is_comparison_dir
 from scslab.outputs.rundir import MANIFEST
 from scslab.report.comparison import write_comparison_report
 from scslab.report.data import ReportError
-from scslab.report.html import write_report
+from scslab.report.html import write_report, write_uncertainty_report
+from scslab.report.uncertainty import directory_kind
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def write_report_of(dirs: list, out: str | Path, *, title: str | None = None,
 
 register(DirectoryKind("comparison", "comparison.parquet and comparison.json",
                        is_comparison_dir, write_comparison_report))
+register(DirectoryKind("uncertainty", f"{MANIFEST} of kind sensitivity, calibration or draws",
+                       lambda p: directory_kind(p) is not None, write_uncertainty_report))
 register(DirectoryKind("run", MANIFEST, lambda p: (p / MANIFEST).is_file(), write_report))
 
 __all__ = ["KINDS", "DirectoryKind", "ReportError", "kind_of", "register", "write_report_of"]

@@ -25,6 +25,7 @@ from pydantic_core import PydanticUndefined
 from scslab.report.words import key_parameters
 from scslab.scenario import schema
 from scslab.scenario.loader import load_scenario, shipped_scenarios
+from scslab.scenario.uncertainty import nominal_values
 
 HEADER = """# Scenario format reference
 
@@ -36,13 +37,46 @@ for a complete example). Every section below is one mapping of the file; unknown
 rejected everywhere. Names of acts, departments, lists, actions and attributes must match
 `{name}`.
 
+**Names.** A scenario's `name` is written as on the command line, with hyphens
+(`described-beijing`, `my-class`: lower-case letters, digits, `-` or `_`, starting with a
+letter); it is also its run directory, `runs/NAME`, for single runs and batches alike.
+Shipped scenarios can be named with underscores too (`described_beijing`). A file without
+`name:` (or with `name: null`) is named after its file name: `My Class.yaml` is
+`my-class`. scslab never replaces a run of another scenario without `--force`.
+
 **Extends.** A top-level `extends: NAME_OR_PATH` starts from another scenario (a shipped
-name, or a path relative to this file) and overrides it: mappings merge key by key, other
-values replace. `scslab show FILE` prints the result.
+name, or a path ending in `.yaml` or `.yml`, relative to this file) and overrides it:
+mappings merge key by key, other values replace. `scslab show FILE` prints the result.
+
+**Removing what a scenario inherits.** In a file that extends another, `null` for an
+inherited key (a list, an act, a department, a points entry, a section, ...) removes it,
+and its default applies. To run Beijing without the red list and its green channel:
+
+```yaml
+extends: described-beijing
+name: no-green-channel
+policy:
+  lists:
+    redlist: null        # the red list is gone
+  rewards: null          # and every reward (they fast-tracked its members)
+```
+
+The same works from the command line (`--set policy.lists.redlist=null`). A reference to
+a removed entry is reported where it is made ("unknown list; defined: ..."), so remove or
+change those too. Where `null` is a value's meaning, removing it means the same
+(`shares_from: null`, "never shares", is also its default); in `tiers`, `GRADE: null` keeps
+its meaning "the rest".
 
 **Dated values.** A field marked *dated* takes either one value or a mapping from start
 dates to values, e.g. `below: {{2021-01-01: 950, 2023-01-01: 900}}`: each value applies from
 its date until the next one.
+
+**Uncertain values.** The `uncertain:` mapping declares which numbers nobody knows: a
+dotted path (`acts.NAME.rate.per_year`, or a dated value's entry such as
+`departments.courts.records.judgment_default.coverage.2014-01-01`) -> a distribution
+(`dist:` one of uniform, loguniform, normal, truncnormal, beta, triangular) and `why:`,
+the source of the range or a plain statement that none exists. `scslab sensitivity`,
+`scslab calibrate` and `scslab run --draws` read it (`docs/uncertainty.md`).
 """
 
 
@@ -88,6 +122,8 @@ def _constraints(metadata: list) -> list[str]:
         pattern = getattr(m, "pattern", None)
         if pattern == schema.NAME_PATTERN:
             out.append("a name")
+        elif pattern == getattr(schema, "SCENARIO_NAME_PATTERN", None):
+            out.append("a scenario name, e.g. `my-class`")
         elif pattern:
             out.append(f"matches `{pattern}`")
     return out
@@ -217,11 +253,23 @@ def scenario_page(name: str) -> str:
     lines += [f"- {src}" for src in s.sources] or ["None given."]
     lines += ["", "## Key parameters", "", "| what | setting |", "|---|---|"]
     lines += [f"| {cell(k)} | {cell(v)} |" for k, v in key_parameters(s)]
+    if s.uncertain:
+        lines += ["", "## Unknowns", "",
+                  f"The {len(s.uncertain)} numbers no source gives, declared in `uncertain:` "
+                  "with the range assumed (`scslab sensitivity`, `scslab calibrate`, "
+                  "`scslab run --draws`; docs/uncertainty.md).", "",
+                  "| parameter | value | distribution | why |", "|---|---|---|---|"]
+        values = nominal_values(s, s.uncertain)
+        lines += [f"| `{p}` | {values[p]:g} | {cell(d.describe())} | {cell(d.why)} |"
+                  for p, d in s.uncertain.items()]
     lines += [
         "", "## Run it", "", "```bash",
         f"scslab show {name}                  # the whole scenario, resolved, as YAML",
         f"scslab run {name} --out runs/{name}",
         f"scslab report runs/{name} -o {name}.html",
+        *([f"scslab sensitivity {name} --method morris --scale 0.01 --out runs/{name}-morris",
+           f"scslab run {name} --draws 20 --scale 0.01 --out runs/{name}-draws"]
+          if s.uncertain else []),
         "```", "",
     ]
     return "\n".join(lines)

@@ -10,8 +10,12 @@ Three ways to run, same results:
 
 - in this process (the default, no Dask involved): shards one after another;
 - ``workers=N``: an embedded ``distributed.LocalCluster`` of N single-threaded worker
-  processes bound to 127.0.0.1, no dashboard;
-- ``scheduler="tcp://host:8786"``: an existing Dask cluster (workers need scslab installed).
+  processes bound to 127.0.0.1, with no dashboard and no HTTP routes (Dask always starts
+  an HTTP server; it gets a random loopback port, never 8787, and serves nothing), its
+  connections encrypted with a temporary TLS certificate held by this process only, so
+  another user of the machine cannot submit work to it;
+- ``scheduler="tcp://host:8786"`` (or ``tls://...`` with Dask's security settings): an
+  existing Dask cluster (workers need scslab installed; see docs/scaling.md).
 
 The compiled model is shipped to the workers once (``Client.scatter(broadcast=True)``);
 tasks carry only their unit lists.  A task lost with its worker is retried by Dask
@@ -90,44 +94,70 @@ def shard_plan(cm: CompiledModel, shards: int) -> list[list[int]]:
 
 
 def run_shard(cm: CompiledModel, units: list[int], index: int,
-              checkpoint_dir: str | None = None) -> ShardResult:
-    """One shard task: run its units; save the result first when given a checkpoint."""
+              checkpoint_dir: str | None = None, stamp: dict | None = None) -> ShardResult:
+    """One shard task: run its units; save the result first (stamped with its run) when
+    given a checkpoint."""
     result = run_units(cm, units)
     if checkpoint_dir is not None:
-        save_shard(checkpoint_dir, index, result)
+        save_shard(checkpoint_dir, index, result, stamp)
     return result
 
 
+def _security():
+    """A temporary TLS certificate for an embedded cluster (None without the
+    ``cryptography`` package: the cluster then uses plain TCP on the loopback)."""
+    from distributed import Security  # Dask loads only when a cluster is asked for
+    try:
+        return Security.temporary()
+    except ImportError:
+        return None
+
+
 @contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator:
+def dask_client(workers: int | None = None, scheduler: str | None = None, *,
+                dashboard: bool = False) -> Iterator:
     """A ``distributed.Client``: an embedded LocalCluster of ``workers`` processes, or a
-    connection to ``scheduler``; None (no Dask) when neither is given."""
+    connection to ``scheduler``; None (no Dask) when neither is given.
+
+    An embedded cluster listens on 127.0.0.1 only, encrypts and authenticates its
+    connections with a temporary certificate, and serves no HTTP routes unless
+    ``dashboard`` (then its dashboard is at ``client.dashboard_link``).  A ``scheduler``
+    address ``tls://...`` uses the certificates of Dask's configuration
+    (``distributed.comm.tls.*``, docs/scaling.md)."""
     if not workers and not scheduler:
         yield None
         return
     # Dask (about a second to import) loads only when a cluster is asked for
+    import dask.config
     from distributed import Client, LocalCluster
     if scheduler:
         try:
             client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as e:
+        except (OSError, TimeoutError, ValueError, TypeError) as e:
             raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
         try:
             yield client
         finally:
             client.close()
         return
+    security = _security()
+    no_routes = {} if dashboard else {"distributed.scheduler.http.routes": [],
+                                      "distributed.worker.http.routes": []}
     try:
-        with warnings.catch_warnings():  # another local cluster may hold the default port
+        with warnings.catch_warnings(), dask.config.set(no_routes):
             warnings.filterwarnings("ignore", message="Port .* is already in use")
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, silence_logs=logging.ERROR,
+                dashboard_address="127.0.0.1:8787" if dashboard else "127.0.0.1:0",
+                silence_logs=logging.ERROR, security=security,
+                protocol="tls://" if security is not None else "tcp://",
             )
     except (OSError, RuntimeError, TimeoutError) as e:
         raise ClusterError(f"cannot start a local Dask cluster of {workers} workers: {e}; "
                            "from a script, start it under `if __name__ == '__main__':`") from None
-    client = Client(cluster)
+    if not dashboard and getattr(cluster.scheduler, "http_server", None) is not None:
+        cluster.scheduler.http_server.stop()  # Dask starts it even with no dashboard
+    client = Client(cluster, security=security)
     try:
         yield client
     finally:
@@ -150,12 +180,12 @@ def worker_memory(client) -> int | None:
     return min(limits) if limits and min(limits) > 0 else None
 
 
-def _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads):
+def _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads, stamp):
     """iter_shards without Dask: shards one after another, or on a pool of threads."""
     def one(i: int, unit_threads: int, report) -> tuple[int, ShardResult]:
         result = run_units_threaded(cm, plan[i], workers=unit_threads, on_unit=report)
         if ckpt is not None:
-            save_shard(ckpt, i, result)
+            save_shard(ckpt, i, result, stamp)
         return i, result
 
     if threads <= 1 or len(todo) < threads:
@@ -163,9 +193,14 @@ def _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads):
             yield one(i, threads, on_unit)
         return
     report = serialized(on_unit)
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
         for future in futures_completed([pool.submit(one, i, 1, report) for i in todo]):
             yield future.result()
+    finally:
+        # on Ctrl-C (or any failure) shards not started are dropped; running ones finish
+        # and are checkpointed, so the run resumes from them
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def iter_shards(
@@ -178,14 +213,15 @@ def iter_shards(
     shared_disk: bool = True,
     on_unit: Callable[[int, int], None] | None = None,
     threads: int = 1,
+    stamp: dict | None = None,
 ) -> Iterator[tuple[int, ShardResult]]:
     """Run the shards ``todo`` (indexes into ``plan``); yield ``(index, result)`` as each
-    finishes, in completion order.  Each is checkpointed before it is yielded.  Without a
-    client, shards run on ``threads`` threads of this process (or, when there are fewer
-    shards than threads, each shard's units do)."""
+    finishes, in completion order.  Each is checkpointed (stamped with ``stamp``) before it
+    is yielded.  Without a client, shards run on ``threads`` threads of this process (or,
+    when there are fewer shards than threads, each shard's units do)."""
     ckpt = str(Path(checkpoint_dir).absolute()) if checkpoint_dir is not None else None
     if client is None:
-        yield from _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads)
+        yield from _iter_shards_here(cm, plan, todo, ckpt, on_unit, threads, stamp)
         return
     from distributed import as_completed  # Dask loads only when a cluster is asked for
 
@@ -194,7 +230,7 @@ def iter_shards(
     tag = uuid.uuid4().hex[:8]
     futures = {}
     for i in todo:
-        f = client.submit(run_shard, cm_future, plan[i], i, worker_ckpt,
+        f = client.submit(run_shard, cm_future, plan[i], i, worker_ckpt, stamp,
                           key=f"scslab-shard-{tag}-{i:05d}", retries=RETRIES, pure=False)
         futures[f] = i
     try:
@@ -202,7 +238,7 @@ def iter_shards(
             i = futures[f]
             result = f.result()
             if ckpt is not None and not shard_file(ckpt, i).is_file():
-                save_shard(ckpt, i, result)
+                save_shard(ckpt, i, result, stamp)
             f.release()
             yield i, result
     finally:

@@ -13,12 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from scslab.engine.budget import check_budget
 from scslab.engine.compile import CompiledModel, compile_scenario
 from scslab.engine.runner import ShardResult, default_threads, run_units_threaded, shard_units
 from scslab.errors import ScenarioError
 from scslab.metrics import invariants, tables
-from scslab.outputs.rundir import write_run
+from scslab.outputs.rundir import check_target, write_run
 from scslab.run.distributed import simulate_sharded
 from scslab.run.options import RunOptions
 from scslab.run.result import RunResult, package_versions
@@ -44,6 +46,13 @@ def prepare(scenario: ScenarioRef = "tiny", options: RunOptions | None = None) -
     after every override.
     """
     o = options or RunOptions()
+    if not isinstance(scenario, str | Path | Scenario):
+        raise ScenarioError([{"file": "", "path": "scenario", "value": repr(scenario)[:60],
+                              "message": "expected a shipped scenario name, a path to a "
+                                         "scenario file or a Scenario"}])
+    if not isinstance(o, RunOptions):
+        raise ScenarioError([{"file": "", "path": "options", "value": repr(o)[:60],
+                              "message": "expected a RunOptions"}])
     overrides: dict = {}
     if o.seed is not None:
         overrides["seed"] = o.seed
@@ -63,7 +72,13 @@ def prepare(scenario: ScenarioRef = "tiny", options: RunOptions | None = None) -
     if isinstance(scenario, Scenario):
         data = deep_merge(scenario.model_dump(mode="python", exclude={"end"}),
                           deep_merge(parse_set(o.sets), overrides))
-        s = Scenario.model_validate(data)
+        try:
+            s = Scenario.model_validate(data)
+        except ValidationError as e:
+            raise ScenarioError([
+                {"file": "--set" if o.sets else "options",
+                 "path": ".".join(str(x) for x in err["loc"]), "value": err.get("input", ""),
+                 "message": err["msg"]} for err in e.errors(include_url=False)]) from None
     else:
         s = load_scenario(scenario, overrides=overrides or None, sets=list(o.sets) or None)
     if o.days is not None:
@@ -74,15 +89,46 @@ def prepare(scenario: ScenarioRef = "tiny", options: RunOptions | None = None) -
         s.population.units = max(1, round(s.population.units * scale))
     if s.population.units > s.population.residents:
         s.population.units = s.population.residents
-    check_resolved(s, scale)
+    check_resolved(s, scale, source="" if isinstance(scenario, Scenario) else str(scenario))
     trace = o.trace
     if trace is None:
         trace = s.outputs.records or s.outputs.lists
     return compile_scenario(s, trace=trace, scale=scale)
 
 
-def check_resolved(s: Scenario, scale: float = 1.0) -> None:
-    """The schema's limits on the scenario as it will run (after scale and overrides)."""
+def check_placement(*, shards=None, threads=None, workers=None, scheduler=None,
+                    replicates=None) -> None:
+    """Where and how a run executes: whole numbers of at least 1 (``None`` for the
+    default), a scheduler address as text; a ScenarioError naming the argument otherwise."""
+    for name, v in (("shards", shards), ("threads", threads), ("workers", workers),
+                    ("replicates", replicates)):
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ScenarioError([{"file": "options", "path": name, "value": v,
+                                  "message": "expected a whole number of at least 1"}])
+        if v < 1:
+            raise ScenarioError([{"file": "options", "path": name, "value": v,
+                                  "message": "expected a whole number of at least 1"}])
+    if scheduler is not None and not (isinstance(scheduler, str) and scheduler.strip()):
+        raise ScenarioError([{"file": "options", "path": "scheduler", "value": scheduler,
+                              "message": "expected a Dask scheduler address such as "
+                                         "tcp://host:8786"}])
+
+
+def check_run(cm: CompiledModel, *, out: str | Path | None = None, shards: int | None = None,
+              workers: int = 1, threads: int = 1):
+    """The one gate every run passes before any work, whatever its path (a single run,
+    replicates, a sweep, a resumed run, the API): the schema's limits on the scenario as it
+    will run (``check_resolved``) and the memory and disk budget (``check_budget``, with
+    ``shards`` checkpoints beside ``out``).  Returns the estimate."""
+    check_resolved(cm.scenario, getattr(cm, "scale", 1.0))
+    return check_budget(cm, out=out, workers=workers, threads=threads, shards=shards)
+
+
+def check_resolved(s: Scenario, scale: float = 1.0, source: str = "") -> None:
+    """The schema's limits on the scenario as it will run (after scale and overrides);
+    ``source`` names the scenario (its file or name) in the problems."""
     problems = []
     if s.population.residents > MAX_RESIDENTS:
         problems.append({"file": "--scale" if scale != 1.0 else "", "path":
@@ -96,8 +142,9 @@ def check_resolved(s: Scenario, scale: float = 1.0) -> None:
     try:
         s.start + dt.timedelta(days=s.n_days)
     except OverflowError:
-        problems.append({"path": "days", "value": s.n_days,
-                         "message": "the period runs past the year 9999"})
+        problems.append({"file": source, "path": "days", "value": s.n_days,
+                         "message": f"the period (from start {s.start}) runs past the year "
+                                    "9999"})
     if problems:
         raise ScenarioError(problems)
 
@@ -111,8 +158,18 @@ def simulate(cm: CompiledModel, *, shards: int = 1, threads: int | None = None, 
     the cores available to it); ``workers`` runs the shards on an embedded Dask cluster of
     that many processes, ``scheduler`` on an existing Dask cluster, ``client`` on a
     ``distributed.Client`` (``run/distributed.py``; ``shards=1`` then means "as suits the
-    cluster").  The sums are identical in every case.
+    cluster").  The sums are identical in every case.  The run passes the gate of
+    ``check_run`` first (memory; no disk is written).
     """
+    check_placement(shards=shards, threads=threads, workers=workers, scheduler=scheduler)
+    dask = bool(workers or scheduler or client is not None)
+    check_run(cm, workers=workers or 1,
+              threads=1 if dask else (threads or default_threads()))
+    return _simulate(cm, shards=shards, threads=threads, on_unit=on_unit, workers=workers,
+                     scheduler=scheduler, client=client)
+
+
+def _simulate(cm, *, shards, threads, on_unit, workers, scheduler, client) -> ShardResult:
     if workers or scheduler or client is not None:
         return simulate_sharded(cm, shards=shards if shards > 1 else None, workers=workers,
                                 scheduler=scheduler, client=client, on_unit=on_unit)
@@ -173,23 +230,31 @@ def run(
     scheduler: str | None = None,
     on_unit=None,
     command: str | None = None,
+    force: bool = False,
 ) -> RunResult:
     """Run a scenario (shipped name, path or Scenario) and return its tables.
 
-    With ``out`` the run directory is written there atomically.  ``shards`` cuts the
-    units into that many sets; results are identical for any value, and for any number of
-    ``threads`` or Dask ``workers``.
+    With ``out`` the run directory is written there atomically (replacing a run of another
+    scenario only with ``force``).  ``shards`` cuts the units into that many sets; results
+    are identical for any value, and for any number of ``threads`` or Dask ``workers``.
     """
+    check_placement(shards=shards, threads=threads, workers=workers, scheduler=scheduler)
+    if not isinstance(force, bool):
+        raise ScenarioError([{"file": "options", "path": "force", "value": force,
+                              "message": "expected true or false"}])
     cm = prepare(scenario, options)
-    check_budget(cm, out=out, workers=workers or 1,
-                 threads=1 if (workers or scheduler) else (threads or default_threads()))
+    if out is not None:
+        out = check_target(out, cm.scenario.name, force=force)
+    check_run(cm, out=out, workers=workers or 1,
+              threads=1 if (workers or scheduler) else (threads or default_threads()))
     t0 = time.perf_counter()
-    result = simulate(cm, shards=shards, threads=threads, on_unit=on_unit, workers=workers,
-                      scheduler=scheduler)
+    result = _simulate(cm, shards=shards, threads=threads, on_unit=on_unit, workers=workers,
+                       scheduler=scheduler, client=None)
     seconds = time.perf_counter() - t0
     rr = assemble(cm, result, seconds=seconds, shards=shards, command=command)
     if out is not None:
-        rr.path = write_run(out, manifest=rr.manifest, summary=rr.summary, tables=rr.tables())
+        rr.path = write_run(out, manifest=rr.manifest, summary=rr.summary, tables=rr.tables(),
+                            force=force)
     return rr
 
 
@@ -200,6 +265,10 @@ def run_replicates(scenario: ScenarioRef, options: RunOptions | None = None, *,
     the scenario's): common random numbers across every caller that uses the same seeds.
     ``on_run(r)`` is called after replicate ``r``."""
     o = options or RunOptions()
+    check_placement(replicates=replicates)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ScenarioError([{"file": "options", "path": "seed", "value": seed,
+                              "message": "expected a whole number of at least 0"}])
     if seed is None:
         seed = o.seed
     if seed is None:

@@ -2,8 +2,10 @@
 
 * :func:`yaml_shape_problems` - a YAML document that is recursive, nested too deeply,
   expands (through ``&anchor``/``*alias``) into too many nodes, repeats a key in one
-  mapping or has an impossible date; checked on the composed node graph, before any
-  Python object is built.
+  mapping, uses a merge key (``<<:``), or holds an impossible or overflowing date, a whole
+  number longer than any scslab can use, or text with a lone surrogate; checked on the
+  composed node graph, before any Python object is built, for files and ``--set`` values
+  alike.
 * :func:`semantic_problems` - numbers that are not finite, and a policy that can never
   list anyone: a score list whose threshold lies beyond every reachable score, a record
   list whose acts never reach the platform, a sanction or reward whose lists never list.
@@ -24,22 +26,27 @@ import yaml
 
 MAX_DEPTH = 64
 MAX_NODES = 1_000_000
+MAX_INT_DIGITS = 20  # 2**63 has 19 digits: no scenario value needs more
 INF = math.inf
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_INT = "tag:yaml.org,2002:int"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 # ---------------------------------------------------------------- the YAML document
 
 
 def yaml_shape_problems(node: yaml.Node | None) -> list[dict]:
-    """Recursion, depth and alias expansion of a composed YAML document (iterative)."""
+    """Recursion, depth, alias expansion and impossible scalars of a composed YAML
+    document (iterative).  A scalar's problem carries the dotted path to it."""
     if node is None:
         return []
     size: dict[int, int] = {}  # id(node) -> expanded node count
     depth_of: dict[int, int] = {}  # id(node) -> height
     on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, bool, int]] = [(node, False, 0)]
+    stack: list[tuple[yaml.Node, bool, int, str]] = [(node, False, 0, "")]
     while stack:
-        n, done, depth = stack.pop()
+        n, done, depth, where = stack.pop()
         key = id(n)
         children = _children(n)
         if done:
@@ -58,29 +65,76 @@ def yaml_shape_problems(node: yaml.Node | None) -> list[dict]:
                            "document); a scenario must be a plain tree", n)]
         if depth > MAX_DEPTH:
             return [_shape(f"nested more than {MAX_DEPTH} levels deep", n)]
-        if isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:timestamp":
-            try:
-                yaml.constructor.SafeConstructor().construct_yaml_timestamp(n)
-            except ValueError as e:
-                return [dict(_shape(f"not a date: {e}; write YYYY-MM-DD", n), value=n.value)]
+        if isinstance(n, yaml.ScalarNode):
+            problem = _scalar_problem(n)
+            if problem:
+                return [dict(_shape(problem, n), path=where, value=_shown(n.value))]
         if isinstance(n, yaml.MappingNode):
             seen: set = set()
             for k, _ in n.value:
                 if isinstance(k, yaml.ScalarNode):
+                    if k.tag == _MERGE:
+                        return [dict(_shape("YAML merge keys (<<) are not read in scenarios; "
+                                            "write the keys out (to share settings, use "
+                                            "extends:)", k), path=where, value=k.value)]
                     if (k.tag, k.value) in seen:
                         return [dict(_shape(f"duplicate key {k.value!r} in one mapping (YAML "
                                             "would silently keep only the last); give each "
                                             "key once", k), value=k.value)]
                     seen.add((k.tag, k.value))
         on_path.add(key)
-        stack.append((n, True, depth))
-        for c in children:
+        stack.append((n, True, depth, where))
+        for c, label in _labelled(n):
             if id(c) in on_path:
                 return [_shape("an alias refers to a value that contains it (a recursive "
                                "document); a scenario must be a plain tree", c)]
             if id(c) not in size:
-                stack.append((c, False, depth + 1))
+                stack.append((c, False, depth + 1, _join(where, label)))
     return []
+
+
+def _scalar_problem(n: yaml.ScalarNode) -> str | None:
+    text = n.value
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        return ("not text: it holds a lone surrogate (an escape such as \\ud800 that is "
+                "half of a character); write the character itself")
+    if n.tag == _INT:
+        digits = text.lstrip("+-").replace("_", "")
+        if len(digits) > MAX_INT_DIGITS:
+            return (f"a whole number of {len(digits):,} digits; scslab's numbers have at "
+                    f"most {MAX_INT_DIGITS - 1} (they fit in 64 bits)")
+    if n.tag == _TIMESTAMP:
+        try:
+            yaml.constructor.SafeConstructor().construct_yaml_timestamp(n)
+        except (ValueError, OverflowError) as e:
+            return f"not a date: {e}; write YYYY-MM-DD"
+    return None
+
+
+def _shown(value: str) -> str:
+    value = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+    return value if len(value) <= 40 else value[:37] + "..."
+
+
+def _labelled(n: yaml.Node) -> list[tuple[yaml.Node, str | None]]:
+    """Children with the path label of the values (keys get none)."""
+    if isinstance(n, yaml.MappingNode):
+        out = []
+        for k, v in n.value:
+            label = k.value if isinstance(k, yaml.ScalarNode) else None
+            out += [(k, None), (v, label)]
+        return out
+    if isinstance(n, yaml.SequenceNode):
+        return [(v, f"[{i}]") for i, v in enumerate(n.value)]
+    return []
+
+
+def _join(where: str, label: str | None) -> str:
+    if label is None:
+        return where
+    if label.startswith("["):
+        return where + label
+    return f"{where}.{label}" if where else label
 
 
 def _children(n: yaml.Node) -> list[yaml.Node]:

@@ -1,13 +1,27 @@
 """Load a scenario: read YAML safely, follow ``extends:``, apply ``--set`` overrides and
 validate, turning every problem into a message that names the file, line, path, bad
-value and what is allowed."""
+value and what is allowed.
+
+One input policy: scenario files and ``--set`` values go through the same YAML reader
+(``read_yaml_text``: SafeLoader, then the shape checks of ``checks.yaml_shape_problems``
+before any Python object is built).  ``extends:`` names a shipped scenario or a
+``.yaml``/``.yml`` file, and a file that is not a scenario is never echoed back.
+
+Names: a scenario's name is what the command line types (``described-beijing``); a
+shipped scenario may also be named with underscores.  A file without a ``name:`` (or with
+``name: null``) is named after its file.  In a file that ``extends:`` another (or in
+``--set``), ``KEY: null`` removes what it inherits at KEY (a list, an act, a points entry,
+...), and its default applies.
+"""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 import hashlib
 import json
+import re
 import types
 import typing
 from importlib import resources
@@ -19,10 +33,13 @@ from pydantic import BaseModel, ValidationError
 
 from scslab.errors import ScenarioError, ScenarioNotFound
 from scslab.scenario.checks import semantic_problems, set_path_problems, yaml_shape_problems
-from scslab.scenario.schema import Scenario, reference_problems
+from scslab.scenario.schema import ListRule, Scenario, reference_problems
+from scslab.scenario.uncertainty import uncertain_problems
 
 SHIPPED_DIR = Path(str(resources.files("scslab") / "scenarios"))
 MAX_EXTENDS_DEPTH = 20
+MAX_FILE_BYTES = 4 * 2**20  # scenarios are small; a bigger file is not one
+SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 
 def shipped_scenarios() -> dict[str, Path]:
@@ -31,7 +48,8 @@ def shipped_scenarios() -> dict[str, Path]:
 
 
 def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
-    """A scenario reference is a path to a YAML file or the name of a shipped scenario."""
+    """A scenario reference is a path to a YAML file or the name of a shipped scenario
+    (hyphens and underscores alike: ``described_beijing`` is ``described-beijing``)."""
     ref_s = str(ref)
     candidates = []
     if relative_to is not None:
@@ -41,53 +59,90 @@ def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
         if c.is_file():
             return c.resolve()
     shipped = shipped_scenarios()
-    if ref_s in shipped:
-        return shipped[ref_s]
+    for name in (ref_s, ref_s.replace("_", "-")):
+        if name in shipped:
+            return shipped[name]
+    close = difflib.get_close_matches(ref_s.replace("_", "-"), list(shipped), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
     raise ScenarioNotFound(
         [
             {
                 "file": str(ref_s),
                 "path": "",
-                "message": "no such scenario file or shipped scenario; shipped: "
+                "message": f"no such scenario file or shipped scenario; {hint}shipped: "
                 + ", ".join(shipped),
             }
         ]
     )
 
 
+def name_from_file(path: Path) -> str | None:
+    """The scenario name a file without ``name:`` gets: its file name, lower-case, with
+    anything but letters, digits, '-' and '_' turned into '-'.
+
+    >>> name_from_file(Path("My Class (v2).yaml"))
+    'my-class-v2'
+    """
+    name = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-_")
+    name = re.sub(r"^[^a-z]+", "", name)
+    return name[:100] or None
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that remembers the line of every mapping key (for error messages)."""
 
 
-def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
+def read_yaml_text(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML ``text`` the one way scslab reads any input (files and ``--set``
+    values): compose with the SafeLoader, refuse a bad shape (``yaml_shape_problems``),
+    then build the Python value.  A ScenarioError names ``source``."""
+    loader = None
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(
-            [{"file": str(path), "path": "", "message": f"cannot read: {e}"}]
-        ) from None
-    try:
-        node = yaml.compose(text, Loader=_LineLoader)
+        loader = _LineLoader(text)  # its reader refuses control characters at once
+        node = loader.get_single_node()
         shape = yaml_shape_problems(node)
         if shape:
-            raise ScenarioError([dict(p, file=str(path)) for p in shape])
-        data = yaml.safe_load(text)
+            raise ScenarioError([dict(p, file=source) for p in shape])
+        data = loader.construct_document(node) if node is not None else None
     except RecursionError:
-        raise ScenarioError([{"file": str(path), "path": "",
+        raise ScenarioError([{"file": source, "path": "",
                               "message": "nested too deeply to be a scenario"}]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        problem = getattr(e, "problem", None) or str(e)
+        problem = getattr(e, "problem", None) or type(e).__name__  # never the text itself
         raise ScenarioError(
             [
                 {
-                    "file": str(path),
+                    "file": source,
                     "line": mark.line + 1 if mark else None,
                     "path": "",
                     "message": f"YAML syntax error: {problem}",
                 }
             ]
         ) from None
+    except (ValueError, OverflowError) as e:  # a value the shape checks did not foresee
+        raise ScenarioError([{"file": source, "path": "",
+                              "message": f"a value cannot be read: {str(e)[:120]}"}]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return data, node
+
+
+def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError([{"file": str(path), "path": "",
+                                  "message": f"too large to be a scenario ({size:,} bytes; "
+                                             f"at most {MAX_FILE_BYTES:,})"}])
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        why = e.reason if isinstance(e, UnicodeDecodeError) else (e.strerror or str(e))
+        raise ScenarioError(
+            [{"file": str(path), "path": "", "message": f"cannot read: {why}"}]
+        ) from None
+    data, node = read_yaml_text(text, str(path))
     if data is None:
         raise ScenarioError(
             [{"file": str(path), "path": "", "message": "the file is empty (or only comments); "
@@ -98,10 +153,26 @@ def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
             [{"file": str(path), "path": "", "value": type(data).__name__,
               "message": "a scenario file must be a mapping of keys to values"}]
         )
+    known = set(Scenario.model_fields) | {"extends"}
+    if not any(isinstance(k, str) and k in known for k in data):
+        # not a scenario: say so without echoing what the file holds
+        raise ScenarioError(
+            [{"file": str(path), "path": "",
+              "message": "not a scenario: none of its keys is a scenario's (a scenario has "
+                         "name, description, start, days or end, population, acts, ... or "
+                         "extends)"}])
     lines: dict[tuple, int] = {}
     if node is not None:
         _index_lines(node, (), lines)
     return data, lines
+
+
+def key_lines(node) -> dict[tuple, int]:
+    """The line of every key and list item of a composed document, by path tuple."""
+    out: dict[tuple, int] = {}
+    if node is not None:
+        _index_lines(node, (), out)
+    return out
 
 
 def _index_lines(node, prefix: tuple, out: dict) -> None:
@@ -118,20 +189,31 @@ def _index_lines(node, prefix: tuple, out: dict) -> None:
             _index_lines(v, path, out)
 
 
-def deep_merge(base: dict, over: dict) -> dict:
-    """``over`` on top of ``base``: mappings merge key by key, anything else replaces."""
+def deep_merge(base: dict, over: dict, _key: str | None = None) -> dict:
+    """``over`` on top of ``base``: mappings merge key by key, anything else replaces;
+    ``None`` for a key ``base`` has removes it (its default then applies), except a grade
+    of ``tiers``, where null means "the rest".
+
+    >>> deep_merge({"lists": {"court": {"kind": "record"}, "black": {}}},
+    ...            {"lists": {"court": None}})
+    {'lists': {'black': {}}}
+    """
     out = copy.deepcopy(base)
     for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and not _is_date_map(v):
-            out[k] = deep_merge(out[k], v)
+        if v is None and k in out and _key != "tiers":
+            del out[k]
+        elif isinstance(v, dict) and isinstance(out.get(k), dict) and not _replaces(v):
+            out[k] = deep_merge(out[k], v, str(k))
         else:
             out[k] = copy.deepcopy(v)
     return out
 
 
-def _is_date_map(v: dict) -> bool:
-    # A dated value replaces its parent's schedule as a whole, never merges with it.
-    return bool(v) and all(isinstance(k, dt.date) for k in v)
+def _replaces(v: dict) -> bool:
+    # A dated value replaces its parent's schedule as a whole, never merges with it; so
+    # does a distribution of the uncertain: block (a child's normal must not inherit the
+    # parent's uniform low and high).
+    return bool(v) and (all(isinstance(k, dt.date) for k in v) or "dist" in v)
 
 
 def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, list[tuple[Path, dict]]]:
@@ -147,6 +229,11 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, list[tuple[Pa
         )
     data, lines = _read_yaml(path)
     parent_ref = data.pop("extends", None)
+    if not seen and data.get("name") is None:
+        # a file without a name of its own (or name: null) is named after the file
+        derived = name_from_file(path)
+        if derived:
+            data["name"] = derived
     chain = [(path, lines)]
     if parent_ref is None:
         return data, chain
@@ -155,6 +242,14 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, list[tuple[Pa
             [{"file": str(path), "line": lines.get(("extends",)), "path": "extends",
               "value": parent_ref, "message": "extends takes one scenario name or path"}]
         )
+    shipped = shipped_scenarios()
+    if parent_ref not in shipped and parent_ref.replace("_", "-") not in shipped and (
+            not parent_ref.lower().endswith(SCENARIO_SUFFIXES)):
+        raise ScenarioError(
+            [{"file": str(path), "line": lines.get(("extends",)), "path": "extends",
+              "value": parent_ref,
+              "message": "extends names a shipped scenario (" + ", ".join(shipped)
+                         + ") or a scenario file ending in .yaml or .yml"}])
     try:
         parent_path = find_scenario(parent_ref, relative_to=path.parent)
     except ScenarioNotFound as e:
@@ -166,27 +261,39 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, list[tuple[Pa
 
 
 def parse_set(assignments: list[str] | None) -> dict:
-    """``["a.b.c=VALUE", ...]`` -> nested dict; VALUE is read as YAML (numbers, dates, lists)."""
+    """``["a.b.c=VALUE", ...]`` -> nested dict; VALUE is read as YAML (numbers, dates,
+    lists), by the same reader and with the same checks as scenario files."""
     out: dict = {}
     for item in assignments or []:
+        if not isinstance(item, str):
+            raise ScenarioError([{"file": "--set", "path": "", "value": repr(item)[:60],
+                                  "message": "write --set as dotted.path=VALUE (text)"}])
         if "=" not in item:
             raise ScenarioError(
-                [{"file": "--set", "path": item, "value": item,
+                [{"file": "--set", "path": _printable(item), "value": _printable(item),
                   "message": "write --set as dotted.path=VALUE"}]
             )
         key, raw = item.split("=", 1)
+        if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in key):
+            raise ScenarioError([{"file": "--set", "path": _printable(key),
+                                  "message": "a path is made of names (letters, digits, "
+                                             "'_', '-') joined by dots"}])
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
             raise ScenarioError(
                 [{"file": "--set", "path": key, "message": "empty path in --set"}]
             )
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except (yaml.YAMLError, ValueError, RecursionError) as e:
-            raise ScenarioError(
-                [{"file": "--set", "path": key, "value": raw,
-                  "message": f"value is not valid YAML: {e}"}]
-            ) from None
+        if raw.strip():
+            try:
+                value, _ = read_yaml_text(raw, "--set")
+            except ScenarioError as e:
+                problems = [dict(p, path=key.strip() + (f" (at {p['path']})" if p.get("path")
+                                                        else ""), line=None) for p in e.problems]
+                for p in problems:
+                    p.setdefault("value", _printable(raw))
+                raise ScenarioError(problems) from None
+        else:
+            value = ""
         cur = out
         for p in parts[:-1]:
             cur = cur.setdefault(p, {})
@@ -196,6 +303,11 @@ def parse_set(assignments: list[str] | None) -> dict:
                 )
         cur[parts[-1]] = value
     return out
+
+
+def _printable(text: str) -> str:
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def resolve_scenario_dict(ref: str | Path, overrides: dict | None = None) -> tuple[dict, list]:
@@ -232,10 +344,11 @@ def load_scenario(
             base, _ = resolve_scenario_dict(ref, overrides)
             problems = set_path_problems(e.errors(), base, sets) + problems
         raise ScenarioError(problems) from None
-    problems = reference_problems(scenario) or semantic_problems(scenario)
+    problems = (reference_problems(scenario) or semantic_problems(scenario)
+                or uncertain_problems(scenario))
     if problems:
         for p in problems:
-            _locate(p, tuple(_split_path(p["path"])), chain, set_paths)
+            _locate(p, _key_path(p["path"]), chain, set_paths)
         raise ScenarioError(problems)
     return scenario
 
@@ -267,6 +380,13 @@ def _flatten_paths(d: dict, prefix: tuple = ()) -> set[tuple]:
         if isinstance(v, dict):
             out |= _flatten_paths(v, prefix + (str(k),))
     return out
+
+
+def _key_path(path: str) -> tuple[str, ...]:
+    """The keys of a problem's path; a key of the uncertain: block is itself dotted."""
+    if path.startswith("uncertain."):
+        return ("uncertain", path.removeprefix("uncertain."))
+    return tuple(_split_path(path))
 
 
 def _split_path(path: str) -> list[str]:
@@ -317,6 +437,13 @@ def _problems_from(err: ValidationError, data: dict, chain, set_paths) -> list[d
             # anything else is a union tag or validator name pydantic adds to the location
         msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         value = e.get("input")
+        friendly = _FRIENDLY.get(e["type"])
+        if friendly is not None:
+            msg = friendly(e, path)
+        if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path.append(str((e.get("ctx") or {}).get("discriminator", "kind")).strip("'"))
+            value = (e.get("ctx") or {}).get("tag", "") if e["type"] == "union_tag_invalid" \
+                else ""
         if e["type"] == "extra_forbidden":
             allowed = _allowed_keys(path[:-1], data)
             msg = "unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
@@ -326,6 +453,8 @@ def _problems_from(err: ValidationError, data: dict, chain, set_paths) -> list[d
             value = ""
         elif isinstance(value, dict | list):
             value = _short(value)
+        elif isinstance(value, dt.datetime):
+            value = value.isoformat()
         dotted = ".".join(
             f"[{p}]" if p.isdigit() and i > 0 else p for i, p in enumerate(path)
         ).replace(".[", "[")
@@ -333,6 +462,38 @@ def _problems_from(err: ValidationError, data: dict, chain, set_paths) -> list[d
         _locate(problem, tuple(path), chain, set_paths)
         problems.append(problem)
     return problems
+
+
+def _tags(e: dict) -> str:
+    tags = str((e.get("ctx") or {}).get("expected_tags", ""))
+    if not tags:  # pydantic names them only for a wrong tag; the schema's list kinds
+        union = typing.get_args(typing.get_args(ListRule)[0])
+        return ", ".join(a for m in union for a in typing.get_args(
+            m.model_fields["kind"].annotation))
+    return ", ".join(t.strip(" '") for t in tags.split(","))
+
+
+def _pattern(e: dict, path: list[str]) -> str:
+    if path == ["name"]:
+        return ("expected a scenario name: lower-case letters, digits and '-' (or '_'), "
+                "starting with a letter, e.g. my-class")
+    return ("expected a name of lower-case letters, digits and '_', starting with a letter, "
+            "e.g. loan_arrears")
+
+
+# pydantic's words for some errors, in the words of the scenario format
+_FRIENDLY = {
+    "union_tag_invalid": lambda e, p: (
+        f"unknown kind {(e.get('ctx') or {}).get('tag')!r}; allowed: {_tags(e)}"),
+    "union_tag_not_found": lambda e, p: f"a kind is required; allowed: {_tags(e)}",
+    "date_parsing": lambda e, p: "expected a date YYYY-MM-DD",
+    "date_from_datetime_parsing": lambda e, p: "expected a date YYYY-MM-DD",
+    "date_from_datetime_inexact": lambda e, p: "expected a date YYYY-MM-DD (no time of day)",
+    "date_type": lambda e, p: "expected a date YYYY-MM-DD",
+    "bool_type": lambda e, p: "expected true or false (not text or a number)",
+    "bool_parsing": lambda e, p: "expected true or false",
+    "string_pattern_mismatch": _pattern,
+}
 
 
 def _short(v: Any) -> str:
@@ -373,11 +534,13 @@ def _unwrap(tp: Any, node: Any) -> Any:
         elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(tp) if a is not type(None)]
             models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
-            if isinstance(node, dict) and "kind" in node:
-                for m in models:
-                    kind = m.model_fields.get("kind")
-                    if kind is not None and node["kind"] in typing.get_args(kind.annotation):
-                        return m
+            for tag in ("kind", "dist"):  # list rules; distributions of uncertain:
+                if isinstance(node, dict) and tag in node:
+                    for m in models:
+                        field = m.model_fields.get(tag)
+                        if field is not None and node[tag] in typing.get_args(
+                                field.annotation):
+                            return m
             tp = models[0] if models else members[0]
         else:
             return tp

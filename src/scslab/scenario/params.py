@@ -7,6 +7,8 @@ Keys keep the scenario's own types (a category ``0`` of an income decile is an i
 
 from __future__ import annotations
 
+import datetime as dt
+
 from scslab.errors import ScslabError
 
 
@@ -46,11 +48,15 @@ def get_param(data: dict, path: str) -> float:
     if key is None:
         raise ParameterError(f"{path}: the scenario has no such field")
     v = node[key]
-    if isinstance(v, dict):
+    if isinstance(v, dict) and v and all(isinstance(k, dt.date) for k in v):
         raise ParameterError(
             f"{path}: the value is dated ({', '.join(map(str, v))}); fit one "
             f"entry, e.g. {path}.{next(iter(v))}"
         )
+    if isinstance(v, dict):
+        raise ParameterError(f"{path}: a mapping ({', '.join(map(str, v)) or 'empty'}), "
+                             f"not a number" + (f"; name one entry, e.g. {path}."
+                                                f"{next(iter(v))}" if v else ""))
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise ParameterError(f"{path}: not a number (got {v!r})")
     return float(v)

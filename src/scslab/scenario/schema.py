@@ -11,14 +11,27 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 from scslab.scenario.dated import check_dated
+from scslab.scenario.uncertainty import Uncertain
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+# a scenario's name is also its run directory and what the command line types:
+# hyphenated (described-beijing); names with underscores from older files still read
+SCENARIO_NAME_PATTERN = r"^[a-z][a-z0-9_-]*$"
 MAX_RESIDENTS = 2_000_000_000
 MAX_UNITS = 1_000_000
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+ScenarioName = Annotated[str, Field(pattern=SCENARIO_NAME_PATTERN, max_length=100)]
 
 
 class Strict(BaseModel):
@@ -170,7 +183,8 @@ class Act(Strict):
     multipliers: Multipliers
     subject: Literal["resident", "firm"] = "resident"
     valence: Literal["negative", "positive"] = "negative"
-    speech: bool = Field(False, description="an act of speech (chilling applies, not deterrence)")
+    speech: StrictBool = Field(
+        False, description="an act of speech (chilling applies, not deterrence)")
     shock_multiplier: Annotated[float, Field(ge=1, le=100)] = Field(
         1.0, description="rate multiplier while the resident suffers an income shock"
     )
@@ -410,7 +424,7 @@ class Policy(Strict):
 class Deterrence(Strict):
     """Perceived sanction risk lowers the rates of negative, non-speech acts."""
 
-    enabled: bool = False
+    enabled: StrictBool = False
     general: Annotated[float, Field(ge=0, le=1)] = Field(
         0.2, description="reduction while the act is scored by the platform"
     )
@@ -422,7 +436,7 @@ class Deterrence(Strict):
 class Chilling(Strict):
     """Surveillance of speech and the salience of sanctions lower speech acts."""
 
-    enabled: bool = False
+    enabled: StrictBool = False
     surveillance: Annotated[float, Field(ge=0, le=1)] = Field(
         0.3, description="reduction while speech is scored"
     )
@@ -436,7 +450,7 @@ class Economic(Strict):
     """A blocked job or loan causes an income shock that raises acts' rates by their
     ``shock_multiplier``."""
 
-    enabled: bool = False
+    enabled: StrictBool = False
 
 
 class Feedback(Strict):
@@ -454,12 +468,12 @@ class Action(Strict):
 
 
 class Outputs(Strict):
-    records: bool = Field(False, description="write records.parquet (small runs)")
-    lists: bool = Field(False, description="write list_events.parquet (small runs)")
+    records: StrictBool = Field(False, description="write records.parquet (small runs)")
+    lists: StrictBool = Field(False, description="write list_events.parquet (small runs)")
 
 
 class Scenario(Strict):
-    name: Name
+    name: ScenarioName
     description: str = Field(min_length=1)
     sources: list[str] = Field(default_factory=list)
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
@@ -473,6 +487,10 @@ class Scenario(Strict):
     actions: dict[Name, Action] = Field(default_factory=dict)
     feedback: Feedback = Field(default_factory=Feedback)
     outputs: Outputs = Field(default_factory=Outputs)
+    uncertain: Uncertain = Field(
+        default_factory=dict,
+        description="parameter path -> distribution of its unknown value, with why "
+                    "(scslab.scenario.uncertainty); `path: null` drops an inherited one")
 
     @model_validator(mode="after")
     def _period(self):

@@ -19,6 +19,7 @@ the system's effect on behaviour, not noise.
 from __future__ import annotations
 
 from scslab.scenario.loader import deep_merge
+from scslab.scenario.params import ParameterError, get_param
 from scslab.scenario.schema import Scenario
 
 # Policy sections that make up "the system" beyond the score: emptied in the twin.  Names
@@ -35,9 +36,20 @@ def system_off(scenario: Scenario) -> Scenario:
             policy[key] = {}
     for dept in data.get("departments", {}).values():
         dept["shares_from"] = None
+    # unknowns of the removed system (a list's extension, a sanction's enforcement) go too
+    data["uncertain"] = {p: d for p, d in data.get("uncertain", {}).items()
+                         if _has(data, p)}
     data = deep_merge(data, {"name": f"{scenario.name}_off"[:60]})
     data["description"] = (
         f"System-off twin of {scenario.name}: same population and acts, no pooled "
         "platform, lists, sanctions or rewards. " + scenario.description
     )
     return Scenario.model_validate(data)
+
+
+def _has(data: dict, path: str) -> bool:
+    try:
+        get_param(data, path)
+    except ParameterError:
+        return False
+    return True
