@@ -35,7 +35,20 @@ from scslab.app.config import (
 from scslab.app.fullrun import FullRun, FullRuns, commands, folder_for
 from scslab.app.levers import ON, Item, Lever, items_of, yaml_number
 from scslab.app.preview import FieldProblems, Preview, Previewer
-from scslab.app.views import ChartView, DifferenceCharts, chart_image, key_figures
+from scslab.app.screen import (
+    SCREEN_NOISE_RUNS,
+    SCREEN_TRAJECTORIES,
+    Screens,
+    parameter_intervals,
+    screen_command,
+)
+from scslab.app.views import (
+    ChartView,
+    DifferenceCharts,
+    chart_image,
+    key_figures,
+    measure_label,
+)
 from scslab.report.resident import ResidentLife
 from scslab.scenario.loader import scenario_data, shipped_scenarios
 
@@ -47,6 +60,7 @@ class Services:
     previewer: Previewer | None = None
     fullruns: FullRuns | None = None
     differences: DifferenceCharts | None = None
+    screens: Screens | None = None
 
     def ensure(self) -> Services:
         if self.previewer is None:
@@ -55,6 +69,8 @@ class Services:
             self.fullruns = FullRuns(Path("runs") / "app")
         if self.differences is None:
             self.differences = DifferenceCharts()
+        if self.screens is None:
+            self.screens = Screens()
         return self
 
 
@@ -400,14 +416,90 @@ def FullScale(preview: Preview, services: Services):
 
 
 @solara.component
-def Uncertainty():
-    """Reserved for scslab's uncertainty analysis: when it is in the library, this panel
-    shows each parameter's interval and the ranked sensitivity of the chosen measure."""
+def Uncertainty(preview: Preview, services: Services):
+    """The scenario's uncertain parameters with their intervals, and on request a Morris
+    screen of the variant ranking them by their effect on the chosen measure."""
     solara.HTML(tag="h2", unsafe_innerHTML="Parameter intervals and sensitivity")
-    solara.HTML(tag="p", classes=["caption", "uncertainty-slot"], unsafe_innerHTML=esc(
-        "This scslab has no uncertainty analysis yet. Once it does, this panel shows the "
-        "interval of each uncertain parameter and which parameters the chosen measure is "
-        "most sensitive to."))
+    table = parameter_intervals(preview.variant)
+    if not len(table):
+        solara.HTML(tag="p", classes=["caption", "uncertainty-none"], unsafe_innerHTML=esc(
+            f"{preview.base.scenario.name} declares no uncertain parameters (an "
+            "`uncertain:` block, docs/uncertainty.md), so there is nothing to rank."))
+        return
+    solara.HTML(tag="p", classes=["caption"], unsafe_innerHTML=esc(
+        f"The {len(table)} parameters the scenario declares uncertain: the value it runs "
+        "with and the central 90% of the range it gives each."))
+    rows = "".join(
+        f"<tr><td><code>{esc(r.parameter)}</code></td><td>{esc(r.distribution)}</td>"
+        f"<td>{esc(yaml_number(r.value))}</td><td>[{esc(yaml_number(r.lo))}, "
+        f"{esc(yaml_number(r.hi))}]</td></tr>" for r in table.itertuples(index=False))
+    solara.HTML(tag="details", classes=["parameter-intervals"], unsafe_innerHTML=(
+        f"<summary>{len(table)} uncertain parameters</summary>"
+        '<div style="overflow-x:auto"><table class="plain"><tr><th>parameter</th>'
+        "<th>distribution</th><th>value used</th><th>90% interval</th></tr>"
+        f"{rows}</table></div>"))
+    shown = [r.measure for r in key_figures(preview.comparison, preview.variant)]
+    measure = solara.use_reactive(shown[0] if shown else "")
+    if measure.value not in shown and shown:
+        measure.value = shown[0]
+    solara.Select("Measure to rank the parameters by", values=shown, value=measure.value,
+                  on_value=measure.set, classes=["screen-measure"])
+    key = (preview.base.ref, preview.seed, tuple(preview.sets))
+    screens = services.screens
+    tick = solara.use_reactive(0)
+    job = screens.get(key)
+
+    def start():
+        screens.start(key, preview.variant, preview.seed, preview.base.scale, shown)
+        tick.value += 1
+
+    def watch():
+        while True:
+            j = screens.get(key)
+            tick.value += 1
+            if j is None or j.state != "running":
+                return
+            time.sleep(0.5)
+
+    solara.lab.use_task(watch, dependencies=[key, job is not None and job.state])
+    k = len(table)
+    runs = SCREEN_TRAJECTORIES * (k + 1) + SCREEN_NOISE_RUNS
+    solara.HTML(tag="p", classes=["caption"], unsafe_innerHTML=esc(
+        f"The screen: Morris's method, {SCREEN_TRAJECTORIES} trajectories over the {k} "
+        f"parameters plus {SCREEN_NOISE_RUNS} runs of the scenario's own values for the "
+        f"seed noise, {runs} runs of the variant at the preview's scale. mu* is how much "
+        "the measure moves when a parameter crosses two thirds of its range; the seeds row "
+        "is what seed noise alone would show. The same screen from the command line:"))
+    ref = preview.base.ref if preview.base.run_dir is None else str(preview.base.run_dir)
+    solara.HTML(tag="pre", classes=["command", "screen-command"], unsafe_innerHTML=esc(
+        screen_command(ref, preview.sets, shown, seed=preview.seed,
+                       scale=preview.base.command_scale, out="screen")))
+    if job is None or job.state == "failed":
+        solara.Button("Run the sensitivity screen", on_click=start, classes=["screen-start"])
+    if job is None:
+        return
+    solara.ProgressLinear(value=job.fraction * 100 if job.state != "failed" else 0)
+    solara.HTML(tag="div", classes=["screen-state"], attributes={"data-state": job.state},
+                unsafe_innerHTML=esc(f"{job.state}: {job.fraction:.0%}. {job.message}"))
+    if job.state != "done" or measure.value not in job.result.measures:
+        return
+    ranked = job.ranked(measure.value)
+    body = "".join(
+        f"<tr><td><code>{esc(p)}</code></td><td>{esc(_num(r.get('mu_star')))}</td>"
+        f"<td>[{esc(_num(r.get('mu_star_lo')))}, {esc(_num(r.get('mu_star_hi')))}]</td>"
+        f"<td>{esc(_num(r.get('sigma')))}</td></tr>" for p, r in ranked.iterrows())
+    solara.HTML(tag="div", classes=["screen-ranking"], unsafe_innerHTML=(
+        f"<h3>What moves {esc(measure_label(measure.value, preview.variant))}</h3>"
+        '<table class="plain"><tr><th>parameter</th><th>mu*</th><th>95% interval</th>'
+        f"<th>sigma</th></tr>{body}</table>"))
+
+
+def _num(v) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return ""
+    return f"{x:.4g}" if math.isfinite(x) else ""
 
 
 # ---------------------------------------------------------------- the page
@@ -530,7 +622,7 @@ def Results(config: Config, key: str, result, preview: Preview | None,
     if one is not None and path is not None:
         ChartBlock(path, shown)
         solara.HTML(tag="div", classes=["resident"], unsafe_innerHTML=life_html(one))
-    Uncertainty()
+    Uncertainty(preview, services)
     folder = folder_for(services.fullruns.root, preview.base, preview.seed, preview.sets)
     Reproduce(preview, folder)
     FullScale(preview, services)

@@ -26,6 +26,7 @@ from scslab.app.config import DEFAULT_SCENARIO, Config
 from scslab.app.fullrun import FullRuns
 from scslab.app.page import SERVICES
 from scslab.app.preview import Previewer
+from scslab.app.screen import Screens
 from scslab.app.views import DifferenceCharts
 from scslab.app.widgets import bundle
 
@@ -70,6 +71,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8765, out: str | Path = "runs/
     SERVICES.previewer = Previewer(workers)
     SERVICES.fullruns = FullRuns(out)
     SERVICES.differences = DifferenceCharts()
+    SERVICES.screens = Screens()
     if not is_loopback(host):
         log(f"warning: --host {host} makes the sandbox reachable from other machines; "
             "anyone who reaches it can run scenarios and read scenario files on this one")

@@ -25,6 +25,10 @@ from scslab.report.resident import ResidentLife, life
 from scslab.run.result import RunResult
 from scslab.scenario.schema import Scenario
 
+# points per series in the preview's charts: about nine days apart over three years, so a move
+# sends tens of kilobytes to the browser rather than the report's daily megabyte
+PREVIEW_POINTS = 120
+
 # the measures of the key-figures table and the first difference chart, in plain words
 HEADLINE = {
     "listed_end": "on a black list at the end",
@@ -69,11 +73,12 @@ def run_views(baseline: RunResult, variant: RunResult) -> RunViews:
     the life of one resident (the report's builders)."""
     runs = [RunView.from_result(baseline, BASELINE), RunView.from_result(variant, VARIANT)]
     out = []
-    for key in ("list_sizes", "wrongful_listings", "disparate_impact"):
-        spec = _spec(key)
-        chart = spec.build(runs)
-        if chart is not None:
-            out.append(ChartView(key, spec.title, spec.caption, charts.to_spec(chart)))
+    with charts.points_per_series(PREVIEW_POINTS):
+        for key in ("list_sizes", "wrongful_listings", "disparate_impact"):
+            spec = _spec(key)
+            chart = spec.build(runs)
+            if chart is not None:
+                out.append(ChartView(key, spec.title, spec.caption, charts.to_spec(chart)))
     one = life(runs)
     if one is not None:
         path = charts.score_path(runs, one.path)
