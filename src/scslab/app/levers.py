@@ -374,7 +374,8 @@ def sets_for(s: Scenario, values: dict[str, str]) -> tuple[list[str], dict[str, 
     """The ``--set`` assignments for item values (URL key -> text) in scenario ``s``, in
     lever order, and for each assignment's path the key of the item that made it (to put a
     problem beside its field).  Values equal to the scenario's own set nothing; keys that
-    name no item of this scenario are ignored."""
+    name no item of this scenario are ignored.  Last comes one assignment that drops the
+    uncertain parameters the levers fix (:func:`fixed_uncertain`)."""
     sets: list[str] = []
     owner: dict[str, str] = {}
     for key, (_lever, item) in item_index(s).items():
@@ -383,7 +384,19 @@ def sets_for(s: Scenario, values: dict[str, str]) -> tuple[list[str], dict[str, 
         for a in item.sets(values[key]):
             sets.append(a)
             owner[a.split("=", 1)[0]] = key
+    fixed = fixed_uncertain(s, list(owner))
+    if fixed:
+        sets.append(f"uncertain={{{', '.join(f'{u}: null' for u in fixed)}}}")
     return sets, owner
+
+
+def fixed_uncertain(s: Scenario, paths: list[str]) -> list[str]:
+    """The scenario's uncertain parameters at or under ``paths``.  A lever fixes the value
+    there, so the variant no longer declares it uncertain (``uncertain: {PATH: null}``);
+    otherwise a lever moving a value outside its declared range (coverage x1.5, no false
+    records) would make a scenario that ``scslab run`` refuses."""
+    return [u for u in s.uncertain
+            if any(u == p or u.startswith(p + ".") for p in paths)]
 
 
 # ---------------------------------------------------------------- documentation

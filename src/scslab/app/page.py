@@ -522,7 +522,7 @@ def Sandbox(config: Config | None = None, on_config=None, services: Services | N
 
     result = solara.lab.use_task(compute, dependencies=[key], raise_error=False)
     problems: dict[str, list[str]] = {}
-    if result.finished and result.error and isinstance(result.exception, FieldProblems):
+    if result.error and isinstance(result.exception, FieldProblems):
         problems = result.exception.by_field
     preview: Preview | None = result.latest if isinstance(result.latest, Preview) else None
 

@@ -44,6 +44,7 @@ from scslab.run.result import RunResult
 from scslab.scenario.checks import semantic_problems
 from scslab.scenario.loader import deep_merge, load_scenario, parse_set, resolve_scenario_dict
 from scslab.scenario.schema import Scenario, reference_problems
+from scslab.scenario.uncertainty import uncertain_problems
 
 PREVIEW_RESIDENTS = 10_000  # the preview's population: large enough for stable lists
 KEPT_VARIANTS = 32
@@ -102,7 +103,8 @@ def open_base(ref: str) -> Base:
     raw, _chain = resolve_scenario_dict(ref)
     try:
         scenario = Scenario.model_validate(raw)
-        clean = not (reference_problems(scenario) or semantic_problems(scenario))
+        clean = not (reference_problems(scenario) or semantic_problems(scenario)
+                     or uncertain_problems(scenario))
     except ValidationError:
         clean = False
     if not clean:
@@ -118,7 +120,8 @@ def variant_of(base: Base, sets: list[str]) -> Scenario:
     data = deep_merge(base.raw, parse_set(sets))
     try:
         s = Scenario.model_validate(data)
-        problems = reference_problems(s) or semantic_problems(s)
+        problems = (reference_problems(s) or semantic_problems(s)
+                    or uncertain_problems(s))
     except ValidationError:
         s, problems = None, [{}]
     if not problems:
@@ -126,7 +129,8 @@ def variant_of(base: Base, sets: list[str]) -> Scenario:
     if base.run_dir is not None:  # as scslab compare reads a run directory with --set
         spec = build_specs([str(base.run_dir)], sets)[0]
         s, _ = scenario_of(spec)
-        problems = reference_problems(s) or semantic_problems(s)
+        problems = (reference_problems(s) or semantic_problems(s)
+                    or uncertain_problems(s))
         if problems:
             raise ScenarioError(problems)
         return s
