@@ -419,8 +419,25 @@ def FullScale(preview: Preview, services: Services):
 def Uncertainty(preview: Preview, services: Services):
     """The scenario's uncertain parameters with their intervals, and on request a Morris
     screen of the variant ranking them by their effect on the chosen measure."""
-    solara.HTML(tag="h2", unsafe_innerHTML="Parameter intervals and sensitivity")
     table = parameter_intervals(preview.variant)
+    shown = [r.measure for r in key_figures(preview.comparison, preview.variant)]
+    # hooks first, before any early return (Solara's rules of hooks)
+    measure = solara.use_reactive(shown[0] if shown else "")
+    key = (preview.base.ref, preview.seed, tuple(preview.sets))
+    screens = services.screens
+    tick = solara.use_reactive(0)
+    job = screens.get(key)
+
+    def watch():
+        while True:
+            j = screens.get(key)
+            tick.value += 1
+            if j is None or j.state != "running":
+                return
+            time.sleep(0.5)
+
+    solara.lab.use_task(watch, dependencies=[key, job is not None and job.state])
+    solara.HTML(tag="h2", unsafe_innerHTML="Parameter intervals and sensitivity")
     if not len(table):
         solara.HTML(tag="p", classes=["caption", "uncertainty-none"], unsafe_innerHTML=esc(
             f"{preview.base.scenario.name} declares no uncertain parameters (an "
@@ -438,30 +455,14 @@ def Uncertainty(preview: Preview, services: Services):
         '<div style="overflow-x:auto"><table class="plain"><tr><th>parameter</th>'
         "<th>distribution</th><th>value used</th><th>90% interval</th></tr>"
         f"{rows}</table></div>"))
-    shown = [r.measure for r in key_figures(preview.comparison, preview.variant)]
-    measure = solara.use_reactive(shown[0] if shown else "")
     if measure.value not in shown and shown:
         measure.value = shown[0]
     solara.Select("Measure to rank the parameters by", values=shown, value=measure.value,
                   on_value=measure.set, classes=["screen-measure"])
-    key = (preview.base.ref, preview.seed, tuple(preview.sets))
-    screens = services.screens
-    tick = solara.use_reactive(0)
-    job = screens.get(key)
-
     def start():
         screens.start(key, preview.variant, preview.seed, preview.base.scale, shown)
         tick.value += 1
 
-    def watch():
-        while True:
-            j = screens.get(key)
-            tick.value += 1
-            if j is None or j.state != "running":
-                return
-            time.sleep(0.5)
-
-    solara.lab.use_task(watch, dependencies=[key, job is not None and job.state])
     k = len(table)
     runs = SCREEN_TRAJECTORIES * (k + 1) + SCREEN_NOISE_RUNS
     solara.HTML(tag="p", classes=["caption"], unsafe_innerHTML=esc(
