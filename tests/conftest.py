@@ -1,8 +1,16 @@
-"""Shared helpers: small scenarios written as dicts, so each test states its world."""
+"""Shared helpers: small scenarios written as dicts, so each test states its world; and
+headless Chromium for the browser tests (tests/report, tests/app).
+
+Chromium is Debian's ``chromium`` package.  When it is missing and the tests run as root
+(as CI does, on a fresh machine), the session installs it with apt-get first.
+"""
 
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -79,3 +87,32 @@ def comparison_dir(tmp_path_factory):
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     return out, r.stdout
+
+
+BROWSERS = ("chromium", "chromium-browser")
+
+
+def find_chromium() -> str | None:
+    for name in BROWSERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = find_chromium()
+    if path is not None:
+        return path
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("chromium is not installed and this user cannot apt-get install it")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=1200)
+    r = subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env,
+                       capture_output=True, text=True, timeout=2400)
+    path = find_chromium()
+    if path is None:
+        pytest.fail(f"could not install chromium with apt-get:\n{r.stdout[-1500:]}"
+                    f"\n{r.stderr[-1500:]}")
+    return path

@@ -29,6 +29,8 @@ DEFERRED = {
         "SALib": "SALib takes seconds to import; only a sensitivity analysis needs it",
         "SALib.sample": "idem", "SALib.analyze": "idem",
         "scipy": "scipy.stats takes ~0.5 s; the command line loads this module at start"},
+    "scslab.cli.app": {"scslab.app.server": "solara and its web server load for `scslab app` "
+                                            "only, never for another command"},
     "scslab.scenario.uncertainty": {"scipy": "scipy.stats takes ~0.5 s; every scenario load "
                                              "reads this module, only draws need scipy",
                                     "scipy.special": "idem (normal scores)"},

@@ -1,14 +1,9 @@
-"""Fixtures for the report tests: two small runs, a report of them, and headless Chromium.
-
-Chromium is Debian's ``chromium`` package.  When it is missing and the tests run as root
-(as CI does, on a fresh machine), the session installs it with apt-get first.
-"""
+"""Fixtures for the report tests: two small runs, a report of them, and pages opened in
+headless Chromium (the ``chromium`` fixture is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,34 +13,7 @@ import pytest
 import scslab
 from scslab.report.html import write_report
 
-BROWSERS = ("chromium", "chromium-browser")
 RESIDENTS = 3000
-
-
-def find_chromium() -> str | None:
-    for name in BROWSERS:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    path = find_chromium()
-    if path is not None:
-        return path
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip("chromium is not installed and this user cannot apt-get install it")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=1200)
-    r = subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env,
-                       capture_output=True, text=True, timeout=2400)
-    path = find_chromium()
-    if path is None:
-        pytest.fail(f"could not install chromium with apt-get:\n{r.stdout[-1500:]}"
-                    f"\n{r.stderr[-1500:]}")
-    return path
 
 
 @dataclass

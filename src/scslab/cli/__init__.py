@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import typer
 
+from scslab.cli.app import app_command
 from scslab.cli.boundary import run_at_boundary
 from scslab.cli.calibrate import calibrate_command
 from scslab.cli.compare import compare_command
@@ -58,6 +59,7 @@ for _name, _command in (
     ("report", report_command),
     ("explain", explain_command),
     ("warmup", warmup_command),
+    ("app", app_command),
 ):
     app.command(_name)(_command)
 

@@ -380,6 +380,21 @@ def compare(
     per: dict[str, list[dict[str, float]]] = {
         lab: [run_measures(rr, reference=reference) for rr in rs] for lab, rs in runs.items()
     }
+    table = comparison_table(per, labels, level=level, interval=interval)
+    table["seed"] = seed0
+    comp = Comparison(table=table, labels=labels, runs=runs, seed=seed0,
+                      replicates=replicates, level=level, notes=notes)
+    if out is not None:
+        write_comparison(comp, out)
+    return comp
+
+
+def comparison_table(per: dict[str, list[dict[str, float]]], labels: list[str], *,
+                     level: float = 0.95, interval: str = "t") -> pd.DataFrame:
+    """The long table of a comparison from each scenario's per-replicate measures
+    (``label -> [run_measures of replicate 0, 1, ...]``, replicates paired by position):
+    one row per measure x scenario, as :func:`compare` documents.  Callers that keep runs
+    (a baseline computed once) build comparisons with it without re-running them."""
     names: list[str] = []
     for lab in labels:
         for d in per[lab]:
@@ -401,12 +416,7 @@ def compare(
                                         "difference", "lo", "hi", "replicates"])
     table["level"] = level
     table["interval"] = interval
-    table["seed"] = seed0
-    comp = Comparison(table=table, labels=labels, runs=runs, seed=seed0,
-                      replicates=replicates, level=level, notes=notes)
-    if out is not None:
-        write_comparison(comp, out)
-    return comp
+    return table
 
 
 def write_comparison(comp: Comparison, out: str | Path) -> Path:

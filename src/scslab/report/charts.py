@@ -12,7 +12,9 @@ Every chart carries its data inline, so the report needs no files and no network
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import altair as alt
@@ -89,11 +91,28 @@ def labels(runs: list[RunView]) -> list[str]:
     return [r.label for r in runs]
 
 
+# a caller drawing many charts quickly (the app's preview) asks for fewer points; a context
+# variable, so a report written on another thread at the same time keeps its own
+_points_per_series: ContextVar[int] = ContextVar("points_per_series",
+                                                 default=MAX_POINTS_PER_SERIES)
+
+
+@contextmanager
+def points_per_series(n: int) -> Iterator[None]:
+    """Within the block, series are thinned to at most ``n`` points (last day kept)."""
+    token = _points_per_series.set(n)
+    try:
+        yield
+    finally:
+        _points_per_series.reset(token)
+
+
 def thin(ts: pd.DataFrame) -> pd.DataFrame:
     n = len(ts)
-    if n <= MAX_POINTS_PER_SERIES:
+    most = _points_per_series.get()
+    if n <= most:
         return ts
-    k = int(np.ceil(n / MAX_POINTS_PER_SERIES))
+    k = int(np.ceil(n / most))
     keep = np.zeros(n, dtype=bool)
     keep[::k] = True
     keep[-1] = True
