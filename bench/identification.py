@@ -9,6 +9,10 @@ script turns that directory into the tables ``docs/calibration.md`` reports:
 * per parameter: the prior's and the posterior's 90% intervals, the posterior median and
   the ratio of their widths, with a verdict (``identified`` below ``--identified``,
   ``weak`` below ``--weak``, otherwise ``not identified``: it stays declared uncertain);
+  beside them the final population's spread with equal weights.  When the importance
+  weights have collapsed (effective sample size below ``--min-ess``) the weighted
+  intervals describe a particle or two, so the verdicts use the equal-weight spread and
+  the report says so;
 * the pairs whose normal scores correlate beyond ``--correlation`` in the posterior (the
   targets fix a combination, not each one);
 * the posterior predictive at each fitted figure: median, 90% band, error of the median.
@@ -30,6 +34,8 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from scslab.experiments.posterior import read_posterior
 
 
@@ -38,6 +44,11 @@ def _g(v: float) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return f"{v:.3g}"
+
+
+def _n(v: float) -> str:
+    """A published figure or model value: whole numbers with commas, shares in 3 figures."""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
 def verdict(ratio: float, identified: float, weak: float) -> str:
@@ -52,7 +63,7 @@ def verdict(ratio: float, identified: float, weak: float) -> str:
 
 
 def report(directory: Path, *, label: str = "", identified: float = 0.5, weak: float = 0.8,
-           correlation: float = 0.7) -> str:
+           correlation: float = 0.7, min_ess: float = 10.0) -> str:
     """The Markdown report of one calibration directory."""
     post = read_posterior(directory)
     m = post.manifest
@@ -77,18 +88,45 @@ def report(directory: Path, *, label: str = "", identified: float = 0.5, weak: f
         "| parameter | prior 90% | posterior 90% | median | width ratio | verdict |",
         "|---|---|---|---|---:|---|",
     ]
-    ident = post.identifiability.sort_values("width_ratio", kind="stable")
+    ident = post.identifiability.copy()
+    # the final population with equal weights: what the last tolerance accepted, before the
+    # importance weights; the only usable spread when those weights have collapsed
+    parts = post.particles
+    ess = float(m.get("effective_sample_size") or 0.0)
+    degenerate = ess < min_ess
+    flat = []
+    for r in ident.itertuples(index=False):
+        lo, hi = (float(v) for v in np.quantile(parts[r.parameter].to_numpy(float), [0.05, 0.95]))
+        width = r.prior_hi - r.prior_lo
+        flat.append((lo, hi, (hi - lo) / width if width > 0 else math.nan))
+    ident["flat_lo"], ident["flat_hi"], ident["flat_ratio"] = zip(*flat, strict=True)
+    key = "flat_ratio" if degenerate else "width_ratio"
+    ident = ident.sort_values(key, kind="stable")
+    if degenerate:
+        lines[-3:-3] = [
+            f"- **the importance weights have collapsed** (effective sample size {ess:.1f} of "
+            f"{m.get('particles')} particles, below {min_ess:g}): the weighted intervals "
+            "describe one or two particles, not the posterior. Verdicts use the final "
+            "population with equal weights (what the last tolerance accepted), a rough guide "
+            "only; run more particles, fewer parameters or more generations."]
+    lines[-2] = ("| parameter | prior 90% | posterior 90% (weighted) | median | width ratio | "
+                 "final population 90% (equal weights) | width ratio | verdict |")
+    lines[-1] = "|---|---|---|---|---:|---|---:|---|"
     counts: dict[str, int] = {}
     for r in ident.itertuples(index=False):
-        v = verdict(float(r.width_ratio), identified, weak)
+        v = verdict(float(getattr(r, key)), identified, weak)
         counts[v] = counts.get(v, 0) + 1
         lines.append(f"| `{r.parameter}` | {_g(r.prior_lo)} to {_g(r.prior_hi)} | "
-                     f"{_g(r.lo)} to {_g(r.hi)} | {_g(r.median)} | {r.width_ratio:.2f} | {v} |")
-    lines += ["", "Verdicts (width ratio below " f"{identified}: identified; below {weak}: weak): "
+                     f"{_g(r.lo)} to {_g(r.hi)} | {_g(r.median)} | {r.width_ratio:.2f} | "
+                     f"{_g(r.flat_lo)} to {_g(r.flat_hi)} | {r.flat_ratio:.2f} | {v} |")
+    lines += ["", f"Verdicts ({'equal-weight' if degenerate else 'weighted'} width ratio below "
+              f"{identified}: identified; below {weak}: weak): "
               + ", ".join(f"{c} {v}" for v, c in counts.items()), ""]
     strong = post.correlations[post.correlations["correlation"].abs() >= correlation]
     if len(strong):
-        lines += [f"Posterior correlations of {correlation} or more:", "",
+        note = (" (from the collapsed weights: a particle or two, so read them as noise)"
+                if degenerate else "")
+        lines += [f"Posterior correlations of {correlation} or more{note}:", "",
                   "| parameter | other | correlation |", "|---|---|---:|"]
         for r in strong.itertuples(index=False):
             lines.append(f"| `{r.parameter}` | `{r.other}` | {r.correlation:+.2f} |")
@@ -102,8 +140,8 @@ def report(directory: Path, *, label: str = "", identified: float = 0.5, weak: f
         for r in fit.itertuples(index=False):
             err = (r.median - r.published) / abs(r.published) if r.published else math.nan
             errors.append(abs(err))
-            lines.append(f"| {r.target} | {r.at or '-'} | {r.published:,.4g} | {r.median:,.4g} | "
-                         f"{r.p05:,.4g} to {r.p95:,.4g} | {err:+.1%} | "
+            lines.append(f"| {r.target} | {r.at or '-'} | {_n(r.published)} | {_n(r.median)} | "
+                         f"{_n(r.p05)} to {_n(r.p95)} | {err:+.1%} | "
                          f"{'yes' if r.within_90 else 'no'} |")
         finite = [e for e in errors if math.isfinite(e)]
         inside = int(fit["within_90"].sum())
@@ -125,10 +163,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="width ratio below which it counts as weakly identified")
     ap.add_argument("--correlation", type=float, default=0.7,
                     help="list posterior correlations at least this strong")
+    ap.add_argument("--min-ess", type=float, default=10.0,
+                    help="below this effective sample size the weights count as collapsed")
     a = ap.parse_args(argv)
     try:
         text = report(a.directory, label=a.label, identified=a.identified, weak=a.weak,
-                      correlation=a.correlation)
+                      correlation=a.correlation, min_ess=a.min_ess)
     except Exception as e:  # a missing or foreign directory: say which, no traceback
         print(f"error: {a.directory}: {e}", file=sys.stderr)
         return 2
