@@ -190,3 +190,28 @@ def test_bad_calibrations_exit_2(tmp_path, args, words):
                                    "--residents", "100", "--days", "10", *args])
     assert res.exit_code == 2, res.output
     assert words in res.output
+
+
+def test_collapsed_weights_are_flagged_and_the_equal_weight_spread_is_kept():
+    """One particle carrying all the weight gives a zero-width 'posterior'; the table must
+    also carry the population's own spread, and the result must say the weights collapsed."""
+    from scslab.experiments.abc import ABCResult
+    from scslab.experiments.posterior import identifiability, weights_collapsed
+    prior = {"a.b": u.Uniform(dist="uniform", low=0.0, high=10.0, why="a test")}
+    x = np.arange(20, dtype=float).reshape(-1, 1) / 2  # 0, 0.5, ..., 9.5
+    w = np.full(20, 1e-12)
+    w[7] = 1.0
+    w /= w.sum()
+    res = ABCResult(paths=["a.b"], x=x, z=x, weights=w, distances=np.zeros(20),
+                    summaries=np.zeros((20, 1)), seeds=np.arange(20), generations=[],
+                    stopped="", adjusted=False)
+    assert weights_collapsed(res)
+    row = identifiability(prior, res).iloc[0]
+    assert row["width_ratio"] < 0.15  # the weighted interval is one particle and its neighbours
+    # equal weights: the 5% and 95% points of 0..9.5 in steps of 0.5, over a prior 90% width 9
+    assert row["equal_lo"] < 1.0 and row["equal_hi"] > 8.5
+    assert 0.8 < row["equal_width_ratio"] < 1.05
+    even = ABCResult(paths=["a.b"], x=x, z=x, weights=np.full(20, 0.05), distances=np.zeros(20),
+                     summaries=np.zeros((20, 1)), seeds=np.arange(20), generations=[],
+                     stopped="", adjusted=False)
+    assert not weights_collapsed(even)

@@ -197,6 +197,14 @@ def print_posterior(post: Posterior) -> None:
     mf = post.manifest
     out.print(f"{mf['runs']:,} runs in {mf['seconds']:.1f} s; {mf['stopped']}; effective "
               f"sample size {mf['effective_sample_size']}", soft_wrap=True)
+    if mf.get("weights_collapsed"):
+        out.print(f"warning: the importance weights have collapsed (effective sample size "
+                  f"{mf['effective_sample_size']} of {mf.get('particles', '?')} particles): the "
+                  "intervals above describe a few particles, not a posterior. Judge what the "
+                  "targets pin down from the final population's equal-weight spread "
+                  "(identifiability columns equal_lo, equal_hi, equal_width_ratio in the "
+                  "manifest), and calibrate fewer parameters or with more particles.",
+                  soft_wrap=True, markup=False, highlight=False)
 
 
 def _lsq(scenario, targets, plist, options, out_file, bounds, start, replicates, max_evals,

@@ -257,6 +257,7 @@ def calibrate_abc(
                       "distribution": d.describe()} for p, d in prior.items()},
         "particles": particles,
         "effective_sample_size": round(res.ess(), 1),
+        "weights_collapsed": weights_collapsed(res),
         "generations": [dict(index=g.index, tolerance=_finite_or_none(g.tolerance), runs=g.runs,
                              accepted=g.accepted) for g in res.generations],
         "stopped": res.stopped,
@@ -277,16 +278,31 @@ def calibrate_abc(
     return post
 
 
+def weights_collapsed(res: ABCResult) -> bool:
+    """True when the importance weights rest on a few particles (effective sample size
+    below a tenth of the particles, or below 10): the weighted intervals then describe a
+    particle or two, not a posterior, and say nothing about identification."""
+    n = len(res.weights)
+    return res.ess() < max(10.0, n / 10)
+
+
 def identifiability(prior: Mapping, res: ABCResult) -> pd.DataFrame:
     """Per parameter: the prior's and the posterior's 90% intervals, the posterior median
-    and the ratio of the widths."""
+    and the ratio of the widths; beside them the final population's spread with equal
+    weights (``equal_lo``, ``equal_hi``, ``equal_width_ratio``), which is what identification
+    must be judged on when the weights have collapsed (``weights_collapsed``)."""
     rows = []
+    equal = np.full(len(res.weights), 1.0 / max(1, len(res.weights)))
     for j, (p, d) in enumerate(prior.items()):
         plo, phi = (float(v) for v in d.ppf([0.05, 0.95]))
         lo, med, hi = weighted_quantiles(res.x[:, j], res.weights, [0.05, 0.5, 0.95])
+        elo, ehi = weighted_quantiles(res.x[:, j], equal, [0.05, 0.95])
+        width = phi - plo
         rows.append({"parameter": p, "prior": d.describe(), "prior_lo": plo, "prior_hi": phi,
                      "median": float(med), "lo": float(lo), "hi": float(hi),
-                     "width_ratio": (hi - lo) / (phi - plo) if phi > plo else math.nan})
+                     "width_ratio": (hi - lo) / width if width > 0 else math.nan,
+                     "equal_lo": float(elo), "equal_hi": float(ehi),
+                     "equal_width_ratio": (ehi - elo) / width if width > 0 else math.nan})
     return pd.DataFrame(rows)
 
 
