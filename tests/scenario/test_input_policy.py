@@ -234,3 +234,15 @@ def test_show_prints_the_resolved_scenario_without_the_removed_list():
     assert r.exit_code == 0, r.output
     shown = yaml.safe_load(r.stdout)
     assert "redlist" not in shown["policy"]["lists"] and shown["policy"]["rewards"] == {}
+
+
+def test_removing_a_part_removes_the_unknowns_declared_inside_it():
+    base = load_scenario("described-beijing")
+    assert "policy.sanctions.flight.enforcement" in base.uncertain
+    s = load_scenario("described-beijing", sets=["policy.sanctions.flight=null"])
+    assert "flight" not in s.policy.sanctions
+    assert not [k for k in s.uncertain if k.startswith("policy.sanctions.flight.")]
+    # only what sits inside the removed part goes
+    assert "policy.sanctions.train.enforcement" in s.uncertain
+    assert len(s.uncertain) == len(base.uncertain) - len(
+        [k for k in base.uncertain if k.startswith("policy.sanctions.flight.")])

@@ -335,6 +335,7 @@ def load_scenario(
     """
     over = deep_merge(overrides or {}, parse_set(sets))
     data, chain = resolve_scenario_dict(ref, over)
+    _drop_uncertain_under_removed(data, over)
     set_paths = _flatten_paths(parse_set(sets))
     try:
         scenario = Scenario.model_validate(data)
@@ -371,6 +372,24 @@ def scenario_hash(s: Scenario) -> str:
     """sha256 of the resolved scenario's canonical JSON."""
     blob = json.dumps(scenario_data(s), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _drop_uncertain_under_removed(data: dict, over: dict) -> None:
+    """An override that removes a part of the scenario (``--set policy.rewards=null``)
+    removes the uncertain: entries of the parameters inside it too: what is not modelled
+    has no unknown.  Entries elsewhere are kept and checked as usual."""
+    removed = [".".join(p) for p in _flatten_paths(over) if _value_at(over, p) is None]
+    block = data.get("uncertain")
+    if not removed or not isinstance(block, dict):
+        return
+    for key in [k for k in block if any(k == r or k.startswith(r + ".") for r in removed)]:
+        del block[key]
+
+
+def _value_at(d: dict, path: tuple):
+    for k in path:
+        d = d[k]
+    return d
 
 
 def _flatten_paths(d: dict, prefix: tuple = ()) -> set[tuple]:
