@@ -132,7 +132,9 @@ def estimate(cm, *, workers: int = 1, units: int | None = None,
     for q in range(P):
         chains += min(1.0, float(np.asarray(a.false_pmax)[q]) * D)
     chains += K
-    state = 240 + 16 * A + 8 * P + 9 * K + 24 * L + n_attr
+    n_caps = int(np.sum(np.asarray(getattr(a, "cap_index", [])) >= 0))
+    # 240 bytes of fixed state, with the two int64 points rows (all, true) per column
+    state = 240 + 8 * (1 + n_caps) + 16 * A + 8 * P + 9 * K + 24 * L + n_attr
     # events live in blocks; every (phase, day) bucket may hold one part-filled block
     events = EVENT_BYTES * (n * chains + r_unit) + BLOCK_BYTES * N_PHASES * D
     per_unit = int(n * state + events + 2 * RECORD_BYTES * r_unit)

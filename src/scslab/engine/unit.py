@@ -52,8 +52,9 @@ def new_state(codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, ext_a
         src_since = np.full((n_lists, E), NEVER, dtype=np.int32)
     return UnitState(
         codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, ext_act, cap_val,
-        # one row per entity, so a score reads one cache line
-        np.zeros((E, n_cols), dtype=np.int32), np.zeros((E, n_cols), dtype=np.int32),
+        # one row per entity, so a score reads one cache line; int64, so no sum of valid
+        # points (|points| <= 100,000 a record) can overflow
+        np.zeros((E, n_cols), dtype=np.int64), np.zeros((E, n_cols), dtype=np.int64),
         np.zeros(E, dtype=np.int64),  # listed_mask
         np.zeros(E, dtype=np.bool_),  # wrongful
         np.zeros(E, dtype=np.int32), np.zeros(E, dtype=np.int32),  # listed/wrong since
