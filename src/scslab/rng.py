@@ -35,6 +35,7 @@ REMEDY = 8
 APPEAL = 9
 FIRM = 10
 REPAIR = 11
+RETRY = 12
 
 # Firms' identities live above every resident id, so the two never share draws.
 FIRM_IDENT = 1 << 40

@@ -53,7 +53,8 @@ ModelArrays = namedtuple(
         "act_list_mask", "list_src_mask", "list_esc_source", "list_esc_after",
         "list_ext_p", "list_ext_days", "firm_linked_src", "association_src", "reeval_day",
         # actions: sanctions and the green channel
-        "action_p", "action_mult", "sanction_lists", "enforcement", "shock_days",
+        "action_p", "action_mult", "action_growth_accept", "sanction_lists", "enforcement",
+        "shock_days", "retry_p", "retry_days",
         "green_channel_lists", "green_channel_days",
         # remedies
         "perform_p", "perform_mult", "perform_fmult", "perform_removal",
@@ -187,6 +188,10 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     for j, (d, a) in enumerate(pairs):
         rec = s.departments[d].records[a]
         coverage[j] = resolve_daily(rec.coverage, start, D)
+        if rec.observed_by_cameras:
+            # cameras: a second, independent chance to capture the act
+            cameras = resolve_daily(s.departments[d].cameras, start, D)
+            coverage[j] = 1.0 - (1.0 - coverage[j]) * (1.0 - cameras)
         rate = resolve_daily(rec.false_per_resident_year, start, D)
         false_p[j] = 1.0 - np.exp(-rate / 365.0)
         false_pmax[j] = 1.0 - np.exp(-max_value(rec.false_per_resident_year) / 365.0)
@@ -314,6 +319,15 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     actions = list(s.actions)
     K = len(actions)
     action_p = np.array([a.rate.daily_probability() for a in s.actions.values()])
+    # growth: attempt chains run at the peak multiplier and a candidate on day d is kept
+    # with probability growth[d] / peak (thinning), so attempt days stay keyed (CRN)
+    action_growth_accept = np.ones((K, D))
+    for k, a in enumerate(s.actions.values()):
+        peak = float(max_value(a.growth))
+        if peak != 1.0 or isinstance(a.growth, dict):
+            action_p[k] *= peak
+            growth = resolve_daily(a.growth, start, D, off=1.0)
+            action_growth_accept[k] = growth / peak if peak > 0 else 0.0
     action_mult = (
         np.stack([_mult_table(a.multipliers, attrs, cats, width) for a in s.actions.values()])
         if K else np.ones((0, max(len(attrs), 1), width))
@@ -321,6 +335,8 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     sanction_lists = np.zeros(K, dtype=np.int64)
     enforcement = np.zeros((K, D))
     shock_days = np.zeros(K, dtype=np.int64)
+    retry_p = np.zeros(K)
+    retry_days = np.ones(K, dtype=np.int64)
     for name, sanction in s.policy.sanctions.items():
         k = actions.index(name)
         for lst in sanction.lists:
@@ -331,6 +347,9 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         if 0 < first < D:
             reeval[first] = True
         shock_days[k] = sanction.income_shock_days
+        if sanction.retry is not None:
+            retry_p[k] = sanction.retry.probability
+            retry_days[k] = sanction.retry.days
     green_channel_lists = np.zeros(K, dtype=np.int64)
     green_channel_days = np.zeros((K, D))
     for name, reward in s.policy.rewards.items():
@@ -392,8 +411,9 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         list_esc_source=list_esc_source, list_esc_after=list_esc_after,
         list_ext_p=list_ext_p, list_ext_days=list_ext_days,
         firm_linked_src=firm_linked_src, association_src=association_src, reeval_day=reeval,
-        action_p=action_p, action_mult=action_mult, sanction_lists=sanction_lists,
-        enforcement=enforcement, shock_days=shock_days, green_channel_lists=green_channel_lists,
+        action_p=action_p, action_mult=action_mult, action_growth_accept=action_growth_accept,
+        sanction_lists=sanction_lists, enforcement=enforcement, shock_days=shock_days,
+        retry_p=retry_p, retry_days=retry_days, green_channel_lists=green_channel_lists,
         green_channel_days=green_channel_days,
         perform_p=perform_p, perform_mult=perform_mult, perform_fmult=perform_fmult,
         perform_removal=perform_removal,

@@ -136,7 +136,7 @@ UnitOutputs = namedtuple(
         "tiers", "firm_tiers",
         "performed", "appeals_filed", "appeals_won", "repairs", "shocks",
         "spell_hist", "wrong_spell_hist", "fix_hist", "firms", "totals", "list_new",
-        "group_period",
+        "group_period", "blocked_retry",
     ],
 )
 
@@ -163,4 +163,5 @@ def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width, n_depts=0,
         spell_hist=z(n_days + 1), wrong_spell_hist=z(n_days + 1), fix_hist=z(n_days + 1),
         firms=z(1), totals=np.zeros(N_MEASURES), list_new=z(n_lists, n_days),
         group_period=np.zeros((n_periods, n_attr + 1, width, N_PMEASURES)),
+        blocked_retry=z(n_actions, n_days),
     )

@@ -73,6 +73,9 @@ def timeseries_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
     for k, name in enumerate(cm.actions):
         cols[f"blocked_{name}"] = out.blocked[k]
         cols[f"blocked_wrongful_{name}"] = out.blocked_wrongful[k]
+        sanction = cm.scenario.policy.sanctions.get(name)
+        if sanction is not None and sanction.retry is not None:
+            cols[f"blocked_retry_{name}"] = out.blocked_retry[k]
         if cm.scenario.policy.rewards.get(name) is not None:
             cols[f"fast_tracked_{name}"] = out.green_channel_uses[k]
             cols[f"green_days_{name}"] = out.green_channel_days_saved[k]
@@ -322,6 +325,9 @@ def summary_dict(cm: CompiledModel, ts: pd.DataFrame, out: UnitOutputs) -> dict:
         "poverty_trap_share": (float(tot["trapped"] / tot["shocked"]) if tot["shocked"]
                                else None),
     }
+    retried = [k for k in cm.actions if f"blocked_retry_{k}" in ts]
+    if retried:  # only for scenarios whose sanctions have retries
+        s["blocked_retry"] = {k: int(ts[f"blocked_retry_{k}"].sum()) for k in retried}
     for p in PROVENANCE:
         s[f"records_created_{p}"] = int(ts[f"records_created_{p}"].sum())
     wrongful_blocks = sum(s["blocked_wrongful"].values())

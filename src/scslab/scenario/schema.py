@@ -205,6 +205,9 @@ class Recording(Strict):
     """How one department records one act type."""
 
     coverage: DatedProbability = Field(1.0, description="chance a true act is recorded")
+    observed_by_cameras: StrictBool = Field(
+        False, description="the department's cameras also observe the act: coverage becomes "
+                           "1 - (1 - coverage)(1 - cameras)")
     false_per_resident_year: DatedRate = Field(
         0.0, description="false records of this type per resident-year"
     )
@@ -216,6 +219,9 @@ class Department(Strict):
         0.0, description="chance a record lands on another resident of the unit"
     )
     delay_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    cameras: DatedProbability = Field(
+        0.0, description="chance the department's cameras (and facial recognition) capture an "
+                         "act they observe, over and above its coverage; dated")
     shares_from: dt.date | None = Field(
         None, description="date from which records reach the pooled platform; null = never"
     )
@@ -328,12 +334,25 @@ ListRule = Annotated[
 ]
 
 
+class Retry(Strict):
+    """A blocked resident tries again: each blocked attempt is retried ``days`` later with
+    ``probability`` (a retry that is blocked may be retried in turn)."""
+
+    probability: Annotated[float, Field(ge=0, lt=1)] = Field(
+        description="chance a blocked attempt is tried again")
+    days: Annotated[int, Field(ge=1, le=365)] = Field(
+        1, description="days from a blocked attempt to its retry")
+
+
 class Sanction(Strict):
     """Listed status on any of ``lists`` blocks attempts at the action."""
 
     lists: list[Name] = Field(min_length=1)
     enforcement: DatedProbability = 1.0
     starts: dt.date | None = None
+    retry: Retry | None = Field(
+        None, description="blocked residents try again (null = never); the blocks counted "
+                          "are attempts, not people")
     income_shock_days: Annotated[int, Field(ge=0, le=3650)] = Field(
         0, description="a block causes an income shock this long (economic feedback loop)"
     )
@@ -464,6 +483,9 @@ class Action(Strict):
 
     rate: Rate
     multipliers: Multipliers
+    growth: DatedRate = Field(
+        1.0, description="dated multiplier on the rate (e.g. travel volumes relative to a "
+                         "base year); 1 before its first date")
     description: str = ""
 
 

@@ -305,7 +305,8 @@ def listing_phase(m, out, S, T, st, t, n, gid0, room_q, room_r):
         # ---- exposure: attempt chains for the actions e's lists restrict or reward
         n_blk, free_blk = start_attempts(top, evb, evp, blk, n_blk, free_blk, S.chain_active,
                                          S.p_att, m.sanction_lists, m.green_channel_lists,
-                                         m.k0, m.k1, t, e, gid0, lists, D)
+                                         m.k0, m.k1, t, e, gid0, lists, D,
+                                         m.action_growth_accept)
     if status == DONE:
         n_dirty = 0  # everybody evaluated: the dirty list starts again tomorrow
     st[ST_NBLK] = n_blk
