@@ -36,8 +36,9 @@ ModelArrays = namedtuple(
     [
         "n_days", "k0", "k1", "trace",
         # population and firms
-        "attr_ncat", "attr_cum", "hh_sizes", "hh_cum",
-        "fattr_ncat", "fattr_cum", "employed_share",
+        "attr_ncat", "attr_cum", "hh_sizes", "hh_cum", "attr_rho",
+        "child_share", "child_counts", "child_cum", "child_attr", "child_code", "child_slot",
+        "fattr_ncat", "fattr_cum", "employed_share", "rep_on", "rep_mult",
         # acts
         "act_p", "act_mult", "act_fmult", "act_subject", "act_speech", "act_shock",
         "act_negative", "act_scored",
@@ -53,7 +54,8 @@ ModelArrays = namedtuple(
         "act_list_mask", "list_src_mask", "list_esc_source", "list_esc_after",
         "list_ext_p", "list_ext_days", "firm_linked_src", "association_src", "reeval_day",
         # actions: sanctions and the green channel
-        "action_p", "action_mult", "action_growth_accept", "sanction_lists", "enforcement",
+        "action_p", "action_mult", "action_growth_accept", "action_for_child", "child_lists",
+        "sanction_lists", "enforcement",
         "shock_days", "retry_p", "retry_days",
         "green_channel_lists", "green_channel_days",
         # remedies
@@ -93,6 +95,19 @@ class CompiledModel:
     firm_tiers: list[str]
     periods: list[str]
     scale: float = 1.0
+    # children's group slot (population.children): in every attribute but the age
+    # attribute, children are a group of their own at index ``child_slot``, labelled
+    # ``child_label``, so the adults' groups keep adults' rates
+    child_slot: int = -1
+    child_attr: int = -1
+    child_label: str = ""
+
+    def group_categories(self, k: int) -> list[tuple[int, str]]:
+        """(slot, label) of each group of attribute k, the children's slot included."""
+        slots = list(enumerate(self.categories[k]))
+        if self.child_slot >= 0 and k != self.child_attr:
+            slots.append((self.child_slot, self.child_label))
+        return slots
 
     @property
     def residents(self) -> int:
@@ -157,6 +172,27 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     if hh_w.sum() <= 0:
         hh_w[:] = 1.0
     hh_cum = np.cumsum(hh_w) / hh_w.sum()
+    attr_rho = np.array([a.household_correlation for a in s.population.attributes.values()])
+    # children: the share of households of 2+ with children, how many, and their category
+    ch = s.population.children
+    child_share, child_attr, child_code, child_slot = 0.0, -1, -1, -1
+    child_counts = np.ones(1, dtype=np.int64)
+    child_cum = np.ones(1)
+    if ch is not None:
+        child_share = ch.share_of_households
+        cc = sorted(ch.per_household.items())
+        child_counts = np.array([k for k, _ in cc], dtype=np.int64)
+        cw = np.array([w for _, w in cc], dtype=float)
+        child_cum = np.cumsum(cw) / cw.sum()
+        child_slot = width
+        if ch.attribute is not None:
+            child_attr = attrs.index(ch.attribute)
+            child_code = cats[child_attr].index(ch.category)
+            # adults never draw the children's category
+            w = np.diff(np.concatenate([[0.0], attr_cum[child_attr, : attr_ncat[child_attr]]]))
+            w[child_code] = 0.0
+            if w.sum() > 0:
+                attr_cum[child_attr, : attr_ncat[child_attr]] = np.cumsum(w) / w.sum()
 
     # acts
     acts = list(s.acts)
@@ -315,6 +351,10 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
             list_esc_source[j] = lists.index(rule.source)
             list_esc_after[j] = rule.after_days
 
+    reps = firms.representatives if firms is not None else None
+    rep_on = reps is not None or ch is not None  # weighted draw; uniform over all otherwise
+    rep_mult = _mult_table(reps.multipliers if reps is not None else {}, attrs, cats, width)
+
     # actions: sanctions and rewards
     actions = list(s.actions)
     K = len(actions)
@@ -332,6 +372,7 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         np.stack([_mult_table(a.multipliers, attrs, cats, width) for a in s.actions.values()])
         if K else np.ones((0, max(len(attrs), 1), width))
     )
+    action_for_child = np.array([a.for_child for a in s.actions.values()], dtype=np.bool_)
     sanction_lists = np.zeros(K, dtype=np.int64)
     enforcement = np.zeros((K, D))
     shock_days = np.zeros(K, dtype=np.int64)
@@ -360,6 +401,12 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         green_channel_days[k, min(first, D):] = reward.days_saved
         if 0 < first < D:
             reeval[first] = True
+
+    # the lists whose members' children may be blocked or fast-tracked
+    child_lists = 0
+    for k in range(K):
+        if action_for_child[k]:
+            child_lists |= int(sanction_lists[k] | green_channel_lists[k])
 
     # remedies
     rem = s.policy.remedies
@@ -393,8 +440,12 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     arrays = ModelArrays(
         n_days=D, k0=k0, k1=k1, trace=trace,
         attr_ncat=attr_ncat, attr_cum=attr_cum, hh_sizes=hh_sizes, hh_cum=hh_cum,
+        attr_rho=attr_rho, child_share=child_share, child_counts=child_counts,
+        child_cum=child_cum, child_attr=child_attr, child_code=child_code,
+        child_slot=child_slot,
         fattr_ncat=fattr_ncat, fattr_cum=fattr_cum,
         employed_share=firms.employed_share if firms is not None else 0.0,
+        rep_on=rep_on, rep_mult=rep_mult,
         act_p=act_p, act_mult=act_mult, act_fmult=act_fmult, act_subject=act_subject,
         act_speech=act_speech, act_shock=act_shock, act_negative=act_negative,
         act_scored=act_scored,
@@ -412,6 +463,7 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         list_ext_p=list_ext_p, list_ext_days=list_ext_days,
         firm_linked_src=firm_linked_src, association_src=association_src, reeval_day=reeval,
         action_p=action_p, action_mult=action_mult, action_growth_accept=action_growth_accept,
+        action_for_child=action_for_child, child_lists=child_lists,
         sanction_lists=sanction_lists, enforcement=enforcement, shock_days=shock_days,
         retry_p=retry_p, retry_days=retry_days, green_channel_lists=green_channel_lists,
         green_channel_days=green_channel_days,
@@ -439,4 +491,6 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         pairs=pairs, lists=lists, list_colors=colors,
         list_subjects=[list_subject(s, n) for n in lists], actions=actions,
         tiers=tiers, firm_tiers=firm_tiers, periods=[str(y) for y in years], scale=scale,
+        child_slot=child_slot, child_attr=child_attr,
+        child_label=(ch.category if ch is not None else ""),
     )

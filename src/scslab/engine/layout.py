@@ -89,9 +89,11 @@ STEP_ACTS, STEP_RECORDS, STEP_LISTING_START, STEP_LISTING, STEP_ATTEMPTS = range
 
 # the arrays of one unit that the day loop reads and writes in place
 UnitState = namedtuple("UnitState", [
-    # population (population/): attribute codes, household ranges, firms' attributes and
-    # legal representatives (rep_ptr/rep_firms: each resident's firms), attempt rates
-    "codes", "fcodes", "hh_lo", "hh_hi", "rep", "rep_ptr", "rep_firms", "p_att",
+    # population (population/): attribute codes, the groups each resident counts in
+    # (children apart), minors, household ranges, firms' attributes and legal
+    # representatives (rep_ptr/rep_firms: each resident's firms), attempt rates
+    "codes", "gcodes", "is_child", "fcodes", "hh_lo", "hh_hi", "rep", "rep_ptr", "rep_firms",
+    "p_att",
     # acts whose records may extend a listing; the cap of each capped score column
     "ext_act", "cap_val",
     # points on all records and on true records only: column 0 uncapped, 1 + c capped

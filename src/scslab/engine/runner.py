@@ -55,7 +55,8 @@ def empty_outputs(cm: CompiledModel) -> UnitOutputs:
     a = cm.arrays
     return new_outputs(
         cm.n_days, len(cm.acts), len(cm.actions), len(cm.lists), len(cm.attributes),
-        a.attr_cum.shape[1], len(cm.departments), a.tier_floor.shape[1], len(cm.periods),
+        a.attr_cum.shape[1] + (1 if cm.child_slot >= 0 else 0),  # children's group slot
+        len(cm.departments), a.tier_floor.shape[1], len(cm.periods),
     )
 
 

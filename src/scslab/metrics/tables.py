@@ -124,13 +124,13 @@ def groups_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
     attribute ``all`` is every resident."""
     rows = _group_rows(cm, out, "all", "all", out.totals, cm.n_days)
     for k, attr in enumerate(cm.attributes):
-        for c, cat in enumerate(cm.categories[k]):
+        for c, cat in cm.group_categories(k):
             rows += _group_rows(cm, out, attr, cat, out.group[k, c], cm.n_days)
     # calendar years: event counts and list-days, plus rates per 100k residents of the group
     n_attr = len(cm.attributes)
     slots = [(n_attr, 0, "all", "all", out.totals[0])] + [
         (k, c, attr, cat, out.group[k, c, 0])
-        for k, attr in enumerate(cm.attributes) for c, cat in enumerate(cm.categories[k])]
+        for k, attr in enumerate(cm.attributes) for c, cat in cm.group_categories(k)]
     for p, period in enumerate(cm.periods):
         for k, c, attr, cat, n in slots:
             g = out.group_period[p, k, c]
@@ -149,7 +149,7 @@ def score_hist_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
     base = cm.arrays.score_base[0] - 1000
     rows = []
     for k, attr in enumerate(cm.attributes):
-        for c, cat in enumerate(cm.categories[k]):
+        for c, cat in cm.group_categories(k):
             h = out.score_hist[k, c]
             for b in np.flatnonzero(h):
                 rows.append((attr, cat, int(base + b * SCORE_BIN), int(h[b])))

@@ -102,6 +102,19 @@ def start_attempts(top, evb, evp, blk, n_blk, free_blk, chain_active, p_att, san
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
+def guardian_lists(listed_mask, hh_lo, hh_hi, is_child, i):
+    """The lists any adult of child i's household is on, and those it is rightfully on:
+    what blocks or fast-tracks an action taken for the child."""
+    lists, rightful = 0, 0
+    for h in range(hh_lo[i], hh_hi[i]):
+        if not is_child[h]:
+            lm = listed_mask[h]
+            lists |= lists_of(lm)
+            rightful |= rightful_of(lm) & lists_of(lm)
+    return lists, rightful
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
 def enforced(k0, k1, k, gid, t, enforcement):
     """Whether resident gid's restricted attempt at action k on day t is enforced (the
     enforcement draw is keyed to the resident, the action and the day)."""
@@ -122,7 +135,7 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
     """Today's attempts at actions a list restricts or rewards.  Returns DONE, or
     NEED_ROOM with the phase's scalars saved in ``st``."""
     top, evb, evp, blk = T.top, T.evb, T.evp, T.blk
-    listed_mask, chain_active, p_att, codes = S.listed_mask, S.chain_active, S.p_att, S.codes
+    listed_mask, chain_active, p_att, codes = S.listed_mask, S.chain_active, S.p_att, S.gcodes
     gp, pstart = out.group_period, m.period_start
     D = m.n_days
     n_blk = st[ST_NBLK]
@@ -139,8 +152,11 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
             break
         bk, sl, free_blk = pop(top, blk, free_blk, PHASE_ATTEMPTS, t)
         i, k, r = evb[bk, sl, F_ENTITY], evb[bk, sl, F_ARG], evb[bk, sl, F_COUNTER]
-        lists = lists_of(listed_mask[i])
-        rightful = rightful_of(listed_mask[i])
+        if m.action_for_child[k]:  # taken for child i: its guardians' lists count
+            lists, rightful = guardian_lists(listed_mask, S.hh_lo, S.hh_hi, S.is_child, i)
+        else:
+            lists = lists_of(listed_mask[i])
+            rightful = rightful_of(listed_mask[i])
         restricting = lists & m.sanction_lists[k]
         blocked = False
         u_retry = 1.0
