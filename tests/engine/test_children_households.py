@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.conftest import run_case
+from scslab.engine.budget import adult_share
+from scslab.engine.compile import compile_scenario
+from tests.conftest import make, run_case
 
 AGE = {"age": {"categories": ["0-17", "18-59", "60+"], "weights": [0.0, 0.7, 0.3]}}
 # households of two: an adult (resident 0) and a child (resident 1)
@@ -82,6 +84,8 @@ def test_children_share_and_count_per_household():
     people = r.residents
     child = people["age"] == "0-17"
     assert abs(child.mean() - 0.25) < 0.015
+    # the memory budget expects the same share of adults (children make no records)
+    assert abs(adult_share(compile_scenario(make(population=pop)).arrays) - 0.75) < 1e-12
     # every household has an adult first; children are its last members
     for _, h in people.groupby(["unit", "household"]):
         flags = (h.sort_values("resident")["age"] == "0-17").tolist()
