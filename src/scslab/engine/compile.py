@@ -16,6 +16,7 @@ import numpy as np
 from scslab.rng import seed_key
 from scslab.scenario.dated import max_value, resolve_daily
 from scslab.scenario.schema import (
+    CHILD_CATEGORY,
     EscalationList,
     FirmLinkedList,
     HouseholdList,
@@ -187,7 +188,7 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         child_slot = width
         if ch.attribute is not None:
             child_attr = attrs.index(ch.attribute)
-            child_code = cats[child_attr].index(ch.category)
+            child_code = cats[child_attr].index(CHILD_CATEGORY)
             # adults never draw the children's category
             w = np.diff(np.concatenate([[0.0], attr_cum[child_attr, : attr_ncat[child_attr]]]))
             w[child_code] = 0.0
@@ -492,5 +493,5 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         list_subjects=[list_subject(s, n) for n in lists], actions=actions,
         tiers=tiers, firm_tiers=firm_tiers, periods=[str(y) for y in years], scale=scale,
         child_slot=child_slot, child_attr=child_attr,
-        child_label=(ch.category if ch is not None else ""),
+        child_label=(CHILD_CATEGORY if ch is not None else ""),
     )

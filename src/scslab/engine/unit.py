@@ -191,4 +191,4 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
     add_closing_sums(m, out, S, final_score, n, nf)
     return (T.rec[: st[ST_NREC]].copy(), T.log[: st[ST_NLOG]].copy(), codes, household,
             final_score, S.listed_days, S.wrong_days, S.blocked_i, employer, fcodes, rep,
-            S.green_channel_days_saved, S.trapped)
+            S.green_channel_days_saved, S.trapped, S.is_child)

@@ -238,6 +238,8 @@ def residents_table(cm: CompiledModel, traces: list[dict]) -> pd.DataFrame:
              "employer": np.where(employer >= 0, tr["fgid0"] + employer, -1)}
         for k, attr in enumerate(cm.attributes):
             d[attr] = np.asarray(cm.categories[k], dtype=object)[tr["codes"][k]]
+        if cm.child_slot >= 0:
+            d["child"] = tr["is_child"]
         d["final_score"] = tr["score"][:n]
         d["listed_days"] = tr["listed_days"]
         d["wrongful_days"] = tr["wrongful_days"]

@@ -155,6 +155,9 @@ class Attribute(Strict):
         return self
 
 
+CHILD_CATEGORY = "0-17"  # children's age category and their group in every attribute
+
+
 class Children(Strict):
     """Minors: the last members of some households of two or more are children.  Children
     commit no acts and attempt only actions taken for a child (``for_child``)."""
@@ -166,9 +169,8 @@ class Children(Strict):
               description="relative weight of each number of children (at least one adult "
                           "stays: a household of s members has at most s - 1 children)"))
     attribute: Name | None = Field(
-        None, description="the age attribute whose category children get (null = none)")
-    category: Annotated[str, BeforeValidator(str)] = Field(
-        "0-17", description="children's category of that attribute")
+        None, description="the age attribute, which must have the category '0-17': "
+                          "children get it (null = none)")
 
     @model_validator(mode="after")
     def _counts(self):
@@ -632,8 +634,9 @@ def reference_problems(s: Scenario) -> list[dict]:
     ch = s.population.children
     if ch is not None and ch.attribute is not None and need(
             ch.attribute, attrs, "population.children.attribute", "attribute"):
-        need(ch.category, attrs[ch.attribute].categories, "population.children.category",
-             f"category of {ch.attribute}")
+        if CHILD_CATEGORY not in attrs[ch.attribute].categories:
+            add("population.children.attribute", ch.attribute,
+                f"the age attribute needs the category '{CHILD_CATEGORY}' for children")
     if firms is not None and firms.representatives is not None:
         check_multipliers(firms.representatives.multipliers,
                           "population.firms.representatives.multipliers", attrs)
