@@ -35,6 +35,9 @@ REMEDY = 8
 APPEAL = 9
 FIRM = 10
 REPAIR = 11
+RETRY = 12
+POP_CHILDREN = 13
+POP_SHARED = 14
 
 # Firms' identities live above every resident id, so the two never share draws.
 FIRM_IDENT = 1 << 40

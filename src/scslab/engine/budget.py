@@ -87,8 +87,24 @@ def _mean_multiplier(mult: np.ndarray, attr_ncat: np.ndarray, attr_cum: np.ndarr
     return m
 
 
+def adult_share(a) -> float:
+    """Expected share of residents who are adults (population.children: the children of
+    households of two or more, at most all members but one)."""
+    share = float(getattr(a, "child_share", 0.0))
+    if share <= 0.0:
+        return 1.0
+    sizes = np.asarray(a.hh_sizes, dtype=float)
+    p_size = np.diff(np.concatenate([[0.0], np.asarray(a.hh_cum, dtype=float)]))
+    counts = np.asarray(a.child_counts, dtype=float)
+    p_count = np.diff(np.concatenate([[0.0], np.asarray(a.child_cum, dtype=float)]))
+    children = sum(ps * share * float((p_count * np.minimum(counts, s - 1)).sum())
+                   for s, ps in zip(sizes, p_size, strict=True) if s >= 2)
+    return 1.0 - children / float((sizes * p_size).sum())
+
+
 def records_per_resident(cm) -> float:
-    """Expected records per resident over the run (all departments, true and false)."""
+    """Expected records per resident over the run (all departments, true and false);
+    children commit no acts and get no false records."""
     a = cm.arrays
     pair_act = np.asarray(getattr(a, "pair_act", []), dtype=np.int64)
     if pair_act.size == 0:
@@ -99,7 +115,7 @@ def records_per_resident(cm) -> float:
     for q, act in enumerate(pair_act):
         p = float(a.act_p[act]) * _mean_multiplier(a.act_mult[act], a.attr_ncat, a.attr_cum)
         total += min(p, 1.0) * float(cov_days[q]) + float(false_days[q])
-    return total
+    return total * adult_share(a)
 
 
 def estimate(cm, *, workers: int = 1, units: int | None = None,
@@ -132,7 +148,9 @@ def estimate(cm, *, workers: int = 1, units: int | None = None,
     for q in range(P):
         chains += min(1.0, float(np.asarray(a.false_pmax)[q]) * D)
     chains += K
-    state = 240 + 16 * A + 8 * P + 9 * K + 24 * L + n_attr
+    n_caps = int(np.sum(np.asarray(getattr(a, "cap_index", [])) >= 0))
+    # 240 bytes of fixed state, with the two int64 points rows (all, true) per column
+    state = 240 + 8 * (1 + n_caps) + 16 * A + 8 * P + 9 * K + 24 * L + n_attr
     # events live in blocks; every (phase, day) bucket may hold one part-filled block
     events = EVENT_BYTES * (n * chains + r_unit) + BLOCK_BYTES * N_PHASES * D
     per_unit = int(n * state + events + 2 * RECORD_BYTES * r_unit)

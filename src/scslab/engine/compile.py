@@ -16,6 +16,7 @@ import numpy as np
 from scslab.rng import seed_key
 from scslab.scenario.dated import max_value, resolve_daily
 from scslab.scenario.schema import (
+    CHILD_CATEGORY,
     EscalationList,
     FirmLinkedList,
     HouseholdList,
@@ -36,8 +37,9 @@ ModelArrays = namedtuple(
     [
         "n_days", "k0", "k1", "trace",
         # population and firms
-        "attr_ncat", "attr_cum", "hh_sizes", "hh_cum",
-        "fattr_ncat", "fattr_cum", "employed_share",
+        "attr_ncat", "attr_cum", "hh_sizes", "hh_cum", "attr_rho",
+        "child_share", "child_counts", "child_cum", "child_attr", "child_code", "child_slot",
+        "fattr_ncat", "fattr_cum", "employed_share", "rep_on", "rep_mult",
         # acts
         "act_p", "act_mult", "act_fmult", "act_subject", "act_speech", "act_shock",
         "act_negative", "act_scored",
@@ -53,7 +55,9 @@ ModelArrays = namedtuple(
         "act_list_mask", "list_src_mask", "list_esc_source", "list_esc_after",
         "list_ext_p", "list_ext_days", "firm_linked_src", "association_src", "reeval_day",
         # actions: sanctions and the green channel
-        "action_p", "action_mult", "sanction_lists", "enforcement", "shock_days",
+        "action_p", "action_mult", "action_growth_accept", "action_for_child", "child_lists",
+        "sanction_lists", "enforcement",
+        "shock_days", "retry_p", "retry_days",
         "green_channel_lists", "green_channel_days",
         # remedies
         "perform_p", "perform_mult", "perform_fmult", "perform_removal",
@@ -92,6 +96,19 @@ class CompiledModel:
     firm_tiers: list[str]
     periods: list[str]
     scale: float = 1.0
+    # children's group slot (population.children): in every attribute but the age
+    # attribute, children are a group of their own at index ``child_slot``, labelled
+    # ``child_label``, so the adults' groups keep adults' rates
+    child_slot: int = -1
+    child_attr: int = -1
+    child_label: str = ""
+
+    def group_categories(self, k: int) -> list[tuple[int, str]]:
+        """(slot, label) of each group of attribute k, the children's slot included."""
+        slots = list(enumerate(self.categories[k]))
+        if self.child_slot >= 0 and k != self.child_attr:
+            slots.append((self.child_slot, self.child_label))
+        return slots
 
     @property
     def residents(self) -> int:
@@ -156,6 +173,27 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     if hh_w.sum() <= 0:
         hh_w[:] = 1.0
     hh_cum = np.cumsum(hh_w) / hh_w.sum()
+    attr_rho = np.array([a.household_correlation for a in s.population.attributes.values()])
+    # children: the share of households of 2+ with children, how many, and their category
+    ch = s.population.children
+    child_share, child_attr, child_code, child_slot = 0.0, -1, -1, -1
+    child_counts = np.ones(1, dtype=np.int64)
+    child_cum = np.ones(1)
+    if ch is not None:
+        child_share = ch.share_of_households
+        cc = sorted(ch.per_household.items())
+        child_counts = np.array([k for k, _ in cc], dtype=np.int64)
+        cw = np.array([w for _, w in cc], dtype=float)
+        child_cum = np.cumsum(cw) / cw.sum()
+        child_slot = width
+        if ch.attribute is not None:
+            child_attr = attrs.index(ch.attribute)
+            child_code = cats[child_attr].index(CHILD_CATEGORY)
+            # adults never draw the children's category
+            w = np.diff(np.concatenate([[0.0], attr_cum[child_attr, : attr_ncat[child_attr]]]))
+            w[child_code] = 0.0
+            if w.sum() > 0:
+                attr_cum[child_attr, : attr_ncat[child_attr]] = np.cumsum(w) / w.sum()
 
     # acts
     acts = list(s.acts)
@@ -187,6 +225,10 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     for j, (d, a) in enumerate(pairs):
         rec = s.departments[d].records[a]
         coverage[j] = resolve_daily(rec.coverage, start, D)
+        if rec.observed_by_cameras:
+            # cameras: a second, independent chance to capture the act
+            cameras = resolve_daily(s.departments[d].cameras, start, D)
+            coverage[j] = 1.0 - (1.0 - coverage[j]) * (1.0 - cameras)
         rate = resolve_daily(rec.false_per_resident_year, start, D)
         false_p[j] = 1.0 - np.exp(-rate / 365.0)
         false_pmax[j] = 1.0 - np.exp(-max_value(rec.false_per_resident_year) / 365.0)
@@ -310,17 +352,33 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
             list_esc_source[j] = lists.index(rule.source)
             list_esc_after[j] = rule.after_days
 
+    reps = firms.representatives if firms is not None else None
+    rep_on = reps is not None or ch is not None  # weighted draw; uniform over all otherwise
+    rep_mult = _mult_table(reps.multipliers if reps is not None else {}, attrs, cats, width)
+
     # actions: sanctions and rewards
     actions = list(s.actions)
     K = len(actions)
     action_p = np.array([a.rate.daily_probability() for a in s.actions.values()])
+    # growth: attempt chains run at the peak multiplier and a candidate on day d is kept
+    # with probability growth[d] / peak (thinning), so attempt days stay keyed (CRN)
+    action_growth_accept = np.ones((K, D))
+    for k, a in enumerate(s.actions.values()):
+        peak = float(max_value(a.growth))
+        if peak != 1.0 or isinstance(a.growth, dict):
+            action_p[k] *= peak
+            growth = resolve_daily(a.growth, start, D, off=1.0)
+            action_growth_accept[k] = growth / peak if peak > 0 else 0.0
     action_mult = (
         np.stack([_mult_table(a.multipliers, attrs, cats, width) for a in s.actions.values()])
         if K else np.ones((0, max(len(attrs), 1), width))
     )
+    action_for_child = np.array([a.for_child for a in s.actions.values()], dtype=np.bool_)
     sanction_lists = np.zeros(K, dtype=np.int64)
     enforcement = np.zeros((K, D))
     shock_days = np.zeros(K, dtype=np.int64)
+    retry_p = np.zeros(K)
+    retry_days = np.ones(K, dtype=np.int64)
     for name, sanction in s.policy.sanctions.items():
         k = actions.index(name)
         for lst in sanction.lists:
@@ -331,6 +389,9 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         if 0 < first < D:
             reeval[first] = True
         shock_days[k] = sanction.income_shock_days
+        if sanction.retry is not None:
+            retry_p[k] = sanction.retry.probability
+            retry_days[k] = sanction.retry.days
     green_channel_lists = np.zeros(K, dtype=np.int64)
     green_channel_days = np.zeros((K, D))
     for name, reward in s.policy.rewards.items():
@@ -341,6 +402,12 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         green_channel_days[k, min(first, D):] = reward.days_saved
         if 0 < first < D:
             reeval[first] = True
+
+    # the lists whose members' children may be blocked or fast-tracked
+    child_lists = 0
+    for k in range(K):
+        if action_for_child[k]:
+            child_lists |= int(sanction_lists[k] | green_channel_lists[k])
 
     # remedies
     rem = s.policy.remedies
@@ -374,8 +441,12 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     arrays = ModelArrays(
         n_days=D, k0=k0, k1=k1, trace=trace,
         attr_ncat=attr_ncat, attr_cum=attr_cum, hh_sizes=hh_sizes, hh_cum=hh_cum,
+        attr_rho=attr_rho, child_share=child_share, child_counts=child_counts,
+        child_cum=child_cum, child_attr=child_attr, child_code=child_code,
+        child_slot=child_slot,
         fattr_ncat=fattr_ncat, fattr_cum=fattr_cum,
         employed_share=firms.employed_share if firms is not None else 0.0,
+        rep_on=rep_on, rep_mult=rep_mult,
         act_p=act_p, act_mult=act_mult, act_fmult=act_fmult, act_subject=act_subject,
         act_speech=act_speech, act_shock=act_shock, act_negative=act_negative,
         act_scored=act_scored,
@@ -392,8 +463,10 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         list_esc_source=list_esc_source, list_esc_after=list_esc_after,
         list_ext_p=list_ext_p, list_ext_days=list_ext_days,
         firm_linked_src=firm_linked_src, association_src=association_src, reeval_day=reeval,
-        action_p=action_p, action_mult=action_mult, sanction_lists=sanction_lists,
-        enforcement=enforcement, shock_days=shock_days, green_channel_lists=green_channel_lists,
+        action_p=action_p, action_mult=action_mult, action_growth_accept=action_growth_accept,
+        action_for_child=action_for_child, child_lists=child_lists,
+        sanction_lists=sanction_lists, enforcement=enforcement, shock_days=shock_days,
+        retry_p=retry_p, retry_days=retry_days, green_channel_lists=green_channel_lists,
         green_channel_days=green_channel_days,
         perform_p=perform_p, perform_mult=perform_mult, perform_fmult=perform_fmult,
         perform_removal=perform_removal,
@@ -419,4 +492,6 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         pairs=pairs, lists=lists, list_colors=colors,
         list_subjects=[list_subject(s, n) for n in lists], actions=actions,
         tiers=tiers, firm_tiers=firm_tiers, periods=[str(y) for y in years], scale=scale,
+        child_slot=child_slot, child_attr=child_attr,
+        child_label=(CHILD_CATEGORY if ch is not None else ""),
     )

@@ -89,9 +89,11 @@ STEP_ACTS, STEP_RECORDS, STEP_LISTING_START, STEP_LISTING, STEP_ATTEMPTS = range
 
 # the arrays of one unit that the day loop reads and writes in place
 UnitState = namedtuple("UnitState", [
-    # population (population/): attribute codes, household ranges, firms' attributes and
-    # legal representatives (rep_ptr/rep_firms: each resident's firms), attempt rates
-    "codes", "fcodes", "hh_lo", "hh_hi", "rep", "rep_ptr", "rep_firms", "p_att",
+    # population (population/): attribute codes, the groups each resident counts in
+    # (children apart), minors, household ranges, firms' attributes and legal
+    # representatives (rep_ptr/rep_firms: each resident's firms), attempt rates
+    "codes", "gcodes", "is_child", "fcodes", "hh_lo", "hh_hi", "rep", "rep_ptr", "rep_firms",
+    "p_att",
     # acts whose records may extend a listing; the cap of each capped score column
     "ext_act", "cap_val",
     # points on all records and on true records only: column 0 uncapped, 1 + c capped
@@ -136,7 +138,7 @@ UnitOutputs = namedtuple(
         "tiers", "firm_tiers",
         "performed", "appeals_filed", "appeals_won", "repairs", "shocks",
         "spell_hist", "wrong_spell_hist", "fix_hist", "firms", "totals", "list_new",
-        "group_period",
+        "group_period", "blocked_retry",
     ],
 )
 
@@ -163,4 +165,5 @@ def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width, n_depts=0,
         spell_hist=z(n_days + 1), wrong_spell_hist=z(n_days + 1), fix_hist=z(n_days + 1),
         firms=z(1), totals=np.zeros(N_MEASURES), list_new=z(n_lists, n_days),
         group_period=np.zeros((n_periods, n_attr + 1, width, N_PMEASURES)),
+        blocked_retry=z(n_actions, n_days),
     )

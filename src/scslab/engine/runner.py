@@ -56,7 +56,8 @@ def empty_outputs(cm: CompiledModel) -> UnitOutputs:
     a = cm.arrays
     return new_outputs(
         cm.n_days, len(cm.acts), len(cm.actions), len(cm.lists), len(cm.attributes),
-        a.attr_cum.shape[1], len(cm.departments), a.tier_floor.shape[1], len(cm.periods),
+        a.attr_cum.shape[1] + (1 if cm.child_slot >= 0 else 0),  # children's group slot
+        len(cm.departments), a.tier_floor.shape[1], len(cm.periods),
     )
 
 
@@ -84,7 +85,7 @@ def run_units(
         u = int(u)
         n = int(sizes[u])
         (rec, log, codes, household, score, listed_days, wrong_days, blocked, employer,
-         fcodes, rep, green_channel_days_saved, trapped) = simulate_unit(
+         fcodes, rep, green_channel_days_saved, trapped, is_child) = simulate_unit(
             cm.arrays, u, int(offsets[u]), n, int(foffsets[u]), int(nfirms[u]), out,
             int(tight_tables),
         )
@@ -97,7 +98,8 @@ def run_units(
                      records=rec, list_log=log, codes=codes, household=household,
                      score=score, listed_days=listed_days, wrongful_days=wrong_days,
                      blocked=blocked, employer=employer, fcodes=fcodes, rep=rep,
-                     green_channel_days_saved=green_channel_days_saved, trapped=trapped)
+                     green_channel_days_saved=green_channel_days_saved, trapped=trapped,
+                     is_child=is_child)
             )
         if on_unit is not None:
             on_unit(u, n)

@@ -34,15 +34,51 @@ from scslab.engine.score import cap_values
 from scslab.population.build import (
     build_attributes,
     build_households,
+    group_codes,
     household_ranges,
+    mark_children,
     resident_probabilities,
+    share_household_attributes,
 )
-from scslab.population.firms import build_firm_attributes, employers, legal_representatives
+from scslab.population.firms import (
+    build_firm_attributes,
+    employers,
+    legal_representatives,
+    weighted_representatives,
+)
 
 
 @njit(cache=True, nogil=True)
-def new_state(codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, ext_act, cap_val, n,
-              nf, n_lists, n_depts, n_tier_cols):
+def representative_weights(rep_mult, codes, is_child):
+    """Each resident's weight as a legal representative: the product of its attribute
+    multipliers; 0 for a child."""
+    n_attr, n = codes.shape
+    w = np.ones(n)
+    for i in range(n):
+        if is_child[i]:
+            w[i] = 0.0
+            continue
+        for k in range(n_attr):
+            w[i] *= rep_mult[k, codes[k, i]]
+    return w
+
+
+@njit(cache=True, nogil=True)
+def children_rates(p_res, p_att, employer, is_child, action_for_child):
+    """Children commit no acts, work for no firm and attempt only the actions taken for
+    a child; adults do not attempt those."""
+    for i in range(is_child.size):
+        if is_child[i]:
+            p_res[:, i] = 0.0
+            employer[i] = -1
+        for k in range(action_for_child.size):
+            if action_for_child[k] != is_child[i]:
+                p_att[k, i] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att,
+              ext_act, cap_val, n, nf, n_lists, n_depts, n_tier_cols):
     """The unit's state arrays, every entity at the start: no points, no lists, no tier."""
     E = n + nf
     n_cols = 1 + cap_val.size
@@ -51,9 +87,11 @@ def new_state(codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, ext_a
     if nf > 0:
         src_since = np.full((n_lists, E), NEVER, dtype=np.int32)
     return UnitState(
-        codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att, ext_act, cap_val,
-        # one row per entity, so a score reads one cache line
-        np.zeros((E, n_cols), dtype=np.int32), np.zeros((E, n_cols), dtype=np.int32),
+        codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att,
+        ext_act, cap_val,
+        # one row per entity, so a score reads one cache line; int64, so no sum of valid
+        # points (|points| <= 100,000 a record) can overflow
+        np.zeros((E, n_cols), dtype=np.int64), np.zeros((E, n_cols), dtype=np.int64),
         np.zeros(E, dtype=np.int64),  # listed_mask
         np.zeros(E, dtype=np.bool_),  # wrongful
         np.zeros(E, dtype=np.int32), np.zeros(E, dtype=np.int32),  # listed/wrong since
@@ -96,13 +134,26 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
     codes = build_attributes(k0, k1, gid0, n, m.attr_ncat, m.attr_cum)
     household = build_households(k0, k1, unit, n, m.hh_sizes, m.hh_cum)
     hh_lo, hh_hi = household_ranges(household)
+    is_child = mark_children(k0, k1, unit, household, hh_lo, hh_hi, m.child_share,
+                             m.child_counts, m.child_cum)
+    if m.child_attr >= 0:
+        for i in range(n):
+            if is_child[i]:
+                codes[m.child_attr, i] = m.child_code
+    share_household_attributes(k0, k1, gid0, codes, hh_lo, is_child, m.attr_rho, m.child_attr)
+    gcodes = group_codes(codes, is_child, m.child_attr, m.child_slot)
     fcodes = build_firm_attributes(k0, k1, fgid0, nf, m.fattr_ncat, m.fattr_cum)
-    rep, rep_ptr, rep_firms = legal_representatives(k0, k1, fgid0, nf, n)
+    if m.rep_on:
+        rep, rep_ptr, rep_firms = weighted_representatives(
+            k0, k1, fgid0, nf, representative_weights(m.rep_mult, codes, is_child))
+    else:
+        rep, rep_ptr, rep_firms = legal_representatives(k0, k1, fgid0, nf, n)
     employer = employers(k0, k1, gid0, n, nf, m.employed_share)
     p_res = resident_probabilities(m.act_p, m.act_mult, codes)
     p_firm = resident_probabilities(m.act_p, m.act_fmult, fcodes)
     p_att = resident_probabilities(m.action_p, m.action_mult, codes)
-    S = new_state(codes, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att,
+    children_rates(p_res, p_att, employer, is_child, m.action_for_child)
+    S = new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att,
                   extending_acts(m.act_list_mask, m.list_ext_p), cap_values(m.cap_index, m.cap),
                   n, nf, L, m.dept_delay.size, m.tier_floor.shape[1])
 
@@ -120,11 +171,13 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
     T = Tables(top, evb, evp, blk, rec, np.empty(E + ROOM_DIRTY, dtype=np.int64), log)
 
     # ---- the days: run_days stops when a table may run out of room; grow it, resume
-    n_blk, free_blk = schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0)
+    n_blk, free_blk = schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child)
     max_pairs = 0
     for a in range(A):
         max_pairs = max(max_pairs, m.act_pair_ptr[a + 1] - m.act_pair_ptr[a])
     room_q = 8 + max_pairs + L + K  # blocks one step may take (one push each at most)
+    if m.child_share > 0.0:  # a guardian's listing starts its children's chains
+        room_q += K * m.child_counts.max()
     room_r = 1 + max_pairs  # records one act may file
     st = np.zeros(N_ST, dtype=np.int64)
     st[ST_NBLK] = n_blk
@@ -138,4 +191,4 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
     add_closing_sums(m, out, S, final_score, n, nf)
     return (T.rec[: st[ST_NREC]].copy(), T.log[: st[ST_NLOG]].copy(), codes, household,
             final_score, S.listed_days, S.wrong_days, S.blocked_i, employer, fcodes, rep,
-            S.green_channel_days_saved, S.trapped)
+            S.green_channel_days_saved, S.trapped, S.is_child)

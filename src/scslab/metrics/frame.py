@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from scslab.errors import ScslabError
+from scslab.scenario.schema import CHILD_CATEGORY
 
 # Columns that may carry green-channel days saved once rewards exist (first match wins).
 GREEN_COLUMNS = ("green_days", "green_days_saved", "green_channel_days_saved")
@@ -90,7 +91,8 @@ GROUP_TABLE_METRICS: dict[str, tuple[str, str]] = {
     "green_channel_benefit": ("green_days", "residents"),
 }
 
-OUTCOME_COLUMNS = {"resident", "unit", "household", "employer", "final_score", "listed_days",
+OUTCOME_COLUMNS = {"resident", "unit", "household", "employer", "child", "final_score",
+                   "listed_days",
                    "wrongful_days", "blocked", "blocked_wrongful", "trapped", "replicate",
                    *GREEN_COLUMNS}
 
@@ -172,6 +174,10 @@ class GroupMetricFrame:
                 f"unknown attribute(s) {', '.join(missing)}; the residents have: "
                 + (", ".join(attrs) or "no attributes")
             )
+        if "child" in df.columns:  # children are a group of their own, as in groups.parquet
+            df = df.copy()
+            for f in self.sensitive_features:
+                df[f] = df[f].astype(object).where(~df["child"].astype(bool), CHILD_CATEGORY)
         funcs = self._resolve_metrics(df, metrics)
         self.metrics = list(funcs)
         overall, by_group = {}, {}

@@ -73,6 +73,9 @@ def timeseries_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
     for k, name in enumerate(cm.actions):
         cols[f"blocked_{name}"] = out.blocked[k]
         cols[f"blocked_wrongful_{name}"] = out.blocked_wrongful[k]
+        sanction = cm.scenario.policy.sanctions.get(name)
+        if sanction is not None and sanction.retry is not None:
+            cols[f"blocked_retry_{name}"] = out.blocked_retry[k]
         if cm.scenario.policy.rewards.get(name) is not None:
             cols[f"fast_tracked_{name}"] = out.green_channel_uses[k]
             cols[f"green_days_{name}"] = out.green_channel_days_saved[k]
@@ -121,13 +124,13 @@ def groups_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
     attribute ``all`` is every resident."""
     rows = _group_rows(cm, out, "all", "all", out.totals, cm.n_days)
     for k, attr in enumerate(cm.attributes):
-        for c, cat in enumerate(cm.categories[k]):
+        for c, cat in cm.group_categories(k):
             rows += _group_rows(cm, out, attr, cat, out.group[k, c], cm.n_days)
     # calendar years: event counts and list-days, plus rates per 100k residents of the group
     n_attr = len(cm.attributes)
     slots = [(n_attr, 0, "all", "all", out.totals[0])] + [
         (k, c, attr, cat, out.group[k, c, 0])
-        for k, attr in enumerate(cm.attributes) for c, cat in enumerate(cm.categories[k])]
+        for k, attr in enumerate(cm.attributes) for c, cat in cm.group_categories(k)]
     for p, period in enumerate(cm.periods):
         for k, c, attr, cat, n in slots:
             g = out.group_period[p, k, c]
@@ -146,7 +149,7 @@ def score_hist_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
     base = cm.arrays.score_base[0] - 1000
     rows = []
     for k, attr in enumerate(cm.attributes):
-        for c, cat in enumerate(cm.categories[k]):
+        for c, cat in cm.group_categories(k):
             h = out.score_hist[k, c]
             for b in np.flatnonzero(h):
                 rows.append((attr, cat, int(base + b * SCORE_BIN), int(h[b])))
@@ -235,6 +238,8 @@ def residents_table(cm: CompiledModel, traces: list[dict]) -> pd.DataFrame:
              "employer": np.where(employer >= 0, tr["fgid0"] + employer, -1)}
         for k, attr in enumerate(cm.attributes):
             d[attr] = np.asarray(cm.categories[k], dtype=object)[tr["codes"][k]]
+        if cm.child_slot >= 0:
+            d["child"] = tr["is_child"]
         d["final_score"] = tr["score"][:n]
         d["listed_days"] = tr["listed_days"]
         d["wrongful_days"] = tr["wrongful_days"]
@@ -322,6 +327,9 @@ def summary_dict(cm: CompiledModel, ts: pd.DataFrame, out: UnitOutputs) -> dict:
         "poverty_trap_share": (float(tot["trapped"] / tot["shocked"]) if tot["shocked"]
                                else None),
     }
+    retried = [k for k in cm.actions if f"blocked_retry_{k}" in ts]
+    if retried:  # only for scenarios whose sanctions have retries
+        s["blocked_retry"] = {k: int(ts[f"blocked_retry_{k}"].sum()) for k in retried}
     for p in PROVENANCE:
         s[f"records_created_{p}"] = int(ts[f"records_created_{p}"].sum())
     wrongful_blocks = sum(s["blocked_wrongful"].values())

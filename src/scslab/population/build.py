@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from scslab.rng import POP_ATTRIBUTE, POP_HOUSEHOLD, stream, uniform4
+from scslab.rng import POP_ATTRIBUTE, POP_CHILDREN, POP_HOUSEHOLD, POP_SHARED, stream, uniform4
 
 
 def unit_sizes(residents: int, units: int) -> np.ndarray:
@@ -94,3 +94,61 @@ def household_ranges(household):
             hh_hi[h] = j
         i = j
     return hh_lo, hh_hi
+
+
+@njit(cache=True, nogil=True)
+def mark_children(k0, k1, unit, household, hh_lo, hh_hi, share, counts, cum):
+    """``is_child[i]``: resident i is a minor.  A household of two or more has children
+    with probability ``share``, as many as drawn from ``counts``/``cum`` but at most all
+    members but one; they are its last members, so its first member is an adult.  Keyed to
+    (unit, household), like the households."""
+    n = household.size
+    is_child = np.zeros(n, dtype=np.bool_)
+    if share <= 0.0:
+        return is_child
+    s = stream(POP_CHILDREN, 0)
+    i = 0
+    while i < n:
+        lo, hi = hh_lo[i], hh_hi[i]
+        if hi - lo >= 2:
+            u = uniform4(k0, k1, s, unit, household[i])
+            if u[0] < share:
+                c = min(counts[draw_category(u[1], cum)], hi - lo - 1)
+                for j in range(hi - c, hi):
+                    is_child[j] = True
+        i = hi
+    return is_child
+
+
+@njit(cache=True, nogil=True)
+def share_household_attributes(k0, k1, gid0, codes, hh_lo, is_child, rho, child_attr):
+    """Within-household correlation: for each attribute k with ``rho[k] > 0``, a member
+    after the first takes the first member's category with probability ``rho[k]`` (keyed
+    to the resident and the attribute); children keep their age category."""
+    n_attr, n = codes.shape
+    for k in range(n_attr):
+        if rho[k] <= 0.0:
+            continue
+        s = stream(POP_SHARED, k)
+        for i in range(n):
+            first = hh_lo[i]
+            if i == first or (k == child_attr and is_child[i]):
+                continue
+            if uniform4(k0, k1, s, gid0 + i, 0)[0] < rho[k]:
+                codes[k, i] = codes[k, first]
+
+
+@njit(cache=True, nogil=True)
+def group_codes(codes, is_child, child_attr, child_slot):
+    """The group each resident counts in, per attribute: its category, except that a
+    child counts in the children's slot of every attribute but the age attribute (so
+    adults' groups keep adults' rates).  ``codes`` itself when there are no children."""
+    if child_slot < 0:
+        return codes
+    g = codes.copy()
+    for i in range(is_child.size):
+        if is_child[i]:
+            for k in range(codes.shape[0]):
+                if k != child_attr:
+                    g[k, i] = child_slot
+    return g

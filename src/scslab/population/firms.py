@@ -52,6 +52,42 @@ def legal_representatives(k0, k1, fgid0, nf, n):
 
 
 @njit(cache=True, nogil=True)
+def weighted_representatives(k0, k1, fgid0, nf, weight):
+    """Each firm's legal representative drawn with probability proportional to
+    ``weight[i]`` (the same keyed draw as ``legal_representatives``), and each resident's
+    firms as there.  All weights zero: uniformly."""
+    n = weight.size
+    cum = np.cumsum(weight)
+    total = cum[n - 1] if n > 0 else 0.0
+    rep = np.empty(nf, dtype=np.int64)
+    for f in range(nf):
+        u = uniform4(k0, k1, stream(FIRM, REPRESENTATIVE_STREAM), FIRM_IDENT + fgid0 + f, 0)
+        if total > 0.0:
+            rep[f] = min(np.searchsorted(cum, u[0] * total, side="right"), n - 1)
+        else:
+            rep[f] = min(int(u[0] * n), n - 1)
+    rep_ptr, rep_firms = representatives_index(rep, n)
+    return rep, rep_ptr, rep_firms
+
+
+@njit(cache=True, nogil=True)
+def representatives_index(rep, n):
+    """``rep_ptr``, ``rep_firms``: the firms each resident represents."""
+    nf = rep.size
+    rep_ptr = np.zeros(n + 1, dtype=np.int64)
+    for f in range(nf):
+        rep_ptr[rep[f] + 1] += 1
+    for i in range(n):
+        rep_ptr[i + 1] += rep_ptr[i]
+    rep_firms = np.empty(nf, dtype=np.int64)
+    fill = rep_ptr[:n].copy()
+    for f in range(nf):
+        rep_firms[fill[rep[f]]] = f
+        fill[rep[f]] += 1
+    return rep_ptr, rep_firms
+
+
+@njit(cache=True, nogil=True)
 def employers(k0, k1, gid0, n, nf, employed_share):
     """Each resident's employer (a firm of the unit), or -1: employed with probability
     ``employed_share``, at a firm drawn uniformly."""

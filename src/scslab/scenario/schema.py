@@ -136,6 +136,9 @@ class Attribute(Strict):
     weights: list[Annotated[float, Field(ge=0)]] | None = Field(
         None, description="relative weights, one per category; omitted means uniform"
     )
+    household_correlation: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="chance that a household member after the first takes the first "
+                         "member's category instead of drawing their own (0 = independent)")
 
     @model_validator(mode="after")
     def _shape(self):
@@ -152,6 +155,32 @@ class Attribute(Strict):
         return self
 
 
+CHILD_CATEGORY = "0-17"  # children's age category and their group in every attribute
+
+
+class Children(Strict):
+    """Minors: the last members of some households of two or more are children.  Children
+    commit no acts and attempt only actions taken for a child (``for_child``)."""
+
+    share_of_households: Annotated[float, Field(ge=0, le=1)] = Field(
+        description="share of households of two or more members that have children")
+    per_household: Annotated[dict[int, Annotated[float, Field(ge=0)]], Field(min_length=1)] = (
+        Field(default_factory=lambda: {1: 1.0},
+              description="relative weight of each number of children (at least one adult "
+                          "stays: a household of s members has at most s - 1 children)"))
+    attribute: Name | None = Field(
+        None, description="the age attribute, which must have the category '0-17': "
+                          "children get it (null = none)")
+
+    @model_validator(mode="after")
+    def _counts(self):
+        if any(k < 1 or k > 49 for k in self.per_household):
+            raise ValueError("children per household must be between 1 and 49")
+        if sum(self.per_household.values()) <= 0:
+            raise ValueError("per_household weights must not all be zero")
+        return self
+
+
 class Population(Strict):
     """Residents, their units, households and attributes."""
 
@@ -163,6 +192,8 @@ class Population(Strict):
         Field(default_factory=lambda: {1: 1.0}, description="relative weight of each size")
     )
     attributes: dict[Name, Attribute] = Field(default_factory=dict)
+    children: Children | None = Field(
+        None, description="minors in households (null = every resident is an adult)")
     firms: Firms | None = None
 
     @model_validator(mode="after")
@@ -199,12 +230,25 @@ class Firms(Strict):
     employed_share: Annotated[float, Field(ge=0, le=1)] = Field(
         0.6, description="share of residents employed by a firm of their unit"
     )
+    representatives: Representatives | None = Field(
+        None, description="who legal representatives are (null = any adult resident, "
+                          "uniformly)")
+
+
+class Representatives(Strict):
+    """Legal representatives are drawn with weights: the product of their attribute
+    multipliers (e.g. 0 for the retired, more for higher income deciles); never children."""
+
+    multipliers: Multipliers
 
 
 class Recording(Strict):
     """How one department records one act type."""
 
     coverage: DatedProbability = Field(1.0, description="chance a true act is recorded")
+    observed_by_cameras: StrictBool = Field(
+        False, description="the department's cameras also observe the act: coverage becomes "
+                           "1 - (1 - coverage)(1 - cameras)")
     false_per_resident_year: DatedRate = Field(
         0.0, description="false records of this type per resident-year"
     )
@@ -216,6 +260,9 @@ class Department(Strict):
         0.0, description="chance a record lands on another resident of the unit"
     )
     delay_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    cameras: DatedProbability = Field(
+        0.0, description="chance the department's cameras (and facial recognition) capture an "
+                         "act they observe, over and above its coverage; dated")
     shares_from: dt.date | None = Field(
         None, description="date from which records reach the pooled platform; null = never"
     )
@@ -328,12 +375,25 @@ ListRule = Annotated[
 ]
 
 
+class Retry(Strict):
+    """A blocked resident tries again: each blocked attempt is retried ``days`` later with
+    ``probability`` (a retry that is blocked may be retried in turn)."""
+
+    probability: Annotated[float, Field(ge=0, lt=1)] = Field(
+        description="chance a blocked attempt is tried again")
+    days: Annotated[int, Field(ge=1, le=365)] = Field(
+        1, description="days from a blocked attempt to its retry")
+
+
 class Sanction(Strict):
     """Listed status on any of ``lists`` blocks attempts at the action."""
 
     lists: list[Name] = Field(min_length=1)
     enforcement: DatedProbability = 1.0
     starts: dt.date | None = None
+    retry: Retry | None = Field(
+        None, description="blocked residents try again (null = never); the blocks counted "
+                          "are attempts, not people")
     income_shock_days: Annotated[int, Field(ge=0, le=3650)] = Field(
         0, description="a block causes an income shock this long (economic feedback loop)"
     )
@@ -464,6 +524,13 @@ class Action(Strict):
 
     rate: Rate
     multipliers: Multipliers
+    growth: DatedRate = Field(
+        1.0, description="dated multiplier on the rate (e.g. travel volumes relative to a "
+                         "base year); 1 before its first date")
+    for_child: StrictBool = Field(
+        False, description="taken for a child (e.g. school enrolment): children attempt it "
+                           "and adults do not; an adult of the child's household on a list "
+                           "of its sanction blocks it")
     description: str = ""
 
 
@@ -561,6 +628,18 @@ def reference_problems(s: Scenario) -> list[dict]:
             add(f"acts.{a}.subject", "firm", "firm acts need population.firms")
     for k, action in s.actions.items():
         check_multipliers(action.multipliers, f"actions.{k}.multipliers", attrs)
+        if action.for_child and s.population.children is None:
+            add(f"actions.{k}.for_child", True, "actions taken for a child need "
+                "population.children")
+    ch = s.population.children
+    if ch is not None and ch.attribute is not None and need(
+            ch.attribute, attrs, "population.children.attribute", "attribute"):
+        if CHILD_CATEGORY not in attrs[ch.attribute].categories:
+            add("population.children.attribute", ch.attribute,
+                f"the age attribute needs the category '{CHILD_CATEGORY}' for children")
+    if firms is not None and firms.representatives is not None:
+        check_multipliers(firms.representatives.multipliers,
+                          "population.firms.representatives.multipliers", attrs)
     for d, dep in s.departments.items():
         for a in dep.records:
             need(a, acts, f"departments.{d}.records.{a}", "act")

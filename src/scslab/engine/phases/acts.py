@@ -61,11 +61,12 @@ from scslab.rng import (
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0):
-    """Push the first candidate of every act and false-record chain; returns the blocks
-    used and the free-block list.  An act event carries its counter, its rate and the
-    acceptance word of its own Philox block (drawn with the block that set its day), so
-    popping it reads nothing per entity and draws one block, not two."""
+def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child):
+    """Push the first candidate of every act and false-record chain (children have
+    neither); returns the blocks used and the free-block list.  An act event carries its
+    counter, its rate and the acceptance word of its own Philox block (drawn with the
+    block that set its day), so popping it reads nothing per entity and draws one block,
+    not two."""
     top, evb, evp, blk = T.top, T.evb, T.evp, T.blk
     D = m.n_days
     k0, k1 = m.k0, m.k1
@@ -91,6 +92,8 @@ def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0):
         if m.false_pmax[q] > 0.0 and m.act_subject[m.pair_act[q]] == 0:
             s_f = stream(FALSE_RECORD, q)
             for i in range(n):
+                if is_child[i]:
+                    continue
                 x0, x1, _, _ = words4(k0, k1, s_f, gid0 + i, 0)
                 t = -1 + geometric_gap(to_uniform(x0), m.false_pmax[q])
                 if t < D:
@@ -216,7 +219,10 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
                 lo, hi = (0, n) if e < n else (n, E)
                 if hi - lo > 1 and v[1] < m.dept_misattr[dept, t]:
                     subject = misattributed_subject(e, lo, hi, v[2])
-                    prov = PROV_MISATTRIBUTED
+                    if subject < n and S.is_child[subject]:
+                        subject = S.hh_lo[subject]  # a child's record lands on an adult
+                    if subject != e:
+                        prov = PROV_MISATTRIBUTED
                 day_rec = t + m.dept_delay[dept]
                 day_on = min(max(day_rec, m.dept_share_day[dept]), NEVER)
                 n_rec = file_record(rec, n_rec, rec_head, rec_lists, records_i, created,

@@ -13,6 +13,13 @@ scenario.
   income shock (the economic feedback loop, see phases/acts.py).
 * green channel: an attempt at an action rewarded by one of the resident's lists, and not
   blocked, saves ``green_channel_days`` waiting days.
+* retry: a blocked attempt is tried again ``retry_days`` later with ``retry_p``; a retry
+  is an event of its own (its counter numbers the retries), outside the attempt chain, and
+  a blocked retry may be retried in turn.  Its draws (whether to retry, whether the retry
+  is enforced) are keyed to (resident, action, day, retry number) on their own stream.
+* growth: the attempt chain runs at the action's peak growth multiplier and keeps a
+  candidate day with probability growth / peak (``action_growth_accept``), from the same
+  keyed draw block that set the day.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from scslab.engine.compile import NEVER
 from scslab.engine.layout import (
     EV_ATTEMPT,
     F_ARG,
+    F_COUNTER,
     F_ENTITY,
     P_BLOCKED,
     P_BLOCKED_WRONGFUL,
@@ -39,14 +47,16 @@ from scslab.engine.layout import (
 )
 from scslab.engine.phases.metrics import period_add
 from scslab.engine.room import DONE, NEED_ROOM, short_of_room
-from scslab.rng import ATTEMPT, ENFORCEMENT, geometric_gap, stream, uniform4
+from scslab.rng import ATTEMPT, ENFORCEMENT, RETRY, geometric_gap, stream, uniform4
 
 ATTEMPT_EPOCH = 64  # days per epoch of keyed attempt draws
+MAX_RETRIES = 1023  # retries of one blocked attempt (keys: day * 1024 + retry number)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def next_attempt(k0, k1, action, gid, from_day, p, n_days):
-    """First attempt day >= from_day of a resident's daily Bernoulli(p) attempt process.
+def next_attempt(k0, k1, action, gid, from_day, p, n_days, accept):
+    """First attempt day >= from_day of a resident's daily Bernoulli(p) attempt process,
+    each candidate day d kept with probability ``accept[d]`` (growth thinning).
 
     Days are generated per 64-day epoch from draws keyed by (resident, action, epoch), so
     the set of attempt days does not depend on when a scenario starts looking.
@@ -60,32 +70,48 @@ def next_attempt(k0, k1, action, gid, from_day, p, n_days):
         n = 0
         end = (e + 1) * ATTEMPT_EPOCH
         while True:
-            u = uniform4(k0, k1, s, gid, e * 65536 + n)[0]
+            u = uniform4(k0, k1, s, gid, e * 65536 + n)
             n += 1
-            t += geometric_gap(u, p)
+            t += geometric_gap(u[0], p)
             if t >= end:
                 break
             if t >= from_day:
-                return t if t < n_days else NEVER
+                if t >= n_days:
+                    return NEVER
+                if accept[t] >= 1.0 or u[1] < accept[t]:
+                    return t
         e += 1
     return NEVER
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
 def start_attempts(top, evb, evp, blk, n_blk, free_blk, chain_active, p_att, sanction_lists,
-                   green_channel_lists, k0, k1, t, i, gid0, lists, n_days):
+                   green_channel_lists, k0, k1, t, i, gid0, lists, n_days, accept):
     """Start resident i's attempt chain at every action whose lists restrict or reward it,
     if i is on one of them and the chain is not running (called when i's lists are
     re-evaluated)."""
     for k in range(sanction_lists.size):
         acts_on = lists & (sanction_lists[k] | green_channel_lists[k])
         if acts_on and not chain_active[k, i]:
-            t1 = next_attempt(k0, k1, k, gid0 + i, t, p_att[k, i], n_days)
+            t1 = next_attempt(k0, k1, k, gid0 + i, t, p_att[k, i], n_days, accept[k])
             if t1 < n_days:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
                                        EV_ATTEMPT, i, k, 0, 0, 0.0)
                 chain_active[k, i] = True
     return n_blk, free_blk
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def guardian_lists(listed_mask, hh_lo, hh_hi, is_child, i):
+    """The lists any adult of child i's household is on, and those it is rightfully on:
+    what blocks or fast-tracks an action taken for the child."""
+    lists, rightful = 0, 0
+    for h in range(hh_lo[i], hh_hi[i]):
+        if not is_child[h]:
+            lm = listed_mask[h]
+            lists |= lists_of(lm)
+            rightful |= rightful_of(lm) & lists_of(lm)
+    return lists, rightful
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
@@ -96,11 +122,20 @@ def enforced(k0, k1, k, gid, t, enforcement):
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
+def retry_draws(k0, k1, k, gid, t, r):
+    """(retried, enforced) uniforms of attempt number r (0: the chain's attempt, 1...:
+    retries) of resident gid at action k on day t: whether a block of it is retried, and
+    whether it (a retry) is enforced."""
+    v = uniform4(k0, k1, stream(RETRY, k), gid, t * (MAX_RETRIES + 1) + r)
+    return v[0], v[1]
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
 def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
     """Today's attempts at actions a list restricts or rewards.  Returns DONE, or
     NEED_ROOM with the phase's scalars saved in ``st``."""
     top, evb, evp, blk = T.top, T.evb, T.evp, T.blk
-    listed_mask, chain_active, p_att, codes = S.listed_mask, S.chain_active, S.p_att, S.codes
+    listed_mask, chain_active, p_att, codes = S.listed_mask, S.chain_active, S.p_att, S.gcodes
     gp, pstart = out.group_period, m.period_start
     D = m.n_days
     n_blk = st[ST_NBLK]
@@ -116,14 +151,31 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
             status = NEED_ROOM
             break
         bk, sl, free_blk = pop(top, blk, free_blk, PHASE_ATTEMPTS, t)
-        i, k = evb[bk, sl, F_ENTITY], evb[bk, sl, F_ARG]
-        chain_active[k, i] = False
-        lists = lists_of(listed_mask[i])
-        rightful = rightful_of(listed_mask[i])
+        i, k, r = evb[bk, sl, F_ENTITY], evb[bk, sl, F_ARG], evb[bk, sl, F_COUNTER]
+        if m.action_for_child[k]:  # taken for child i: its guardians' lists count
+            lists, rightful = guardian_lists(listed_mask, S.hh_lo, S.hh_hi, S.is_child, i)
+        else:
+            lists = lists_of(listed_mask[i])
+            rightful = rightful_of(listed_mask[i])
         restricting = lists & m.sanction_lists[k]
-        if (lists & (m.sanction_lists[k] | m.green_channel_lists[k])) == 0:
-            continue  # off every list that restricts or rewards k: the chain ends
-        if restricting != 0 and enforced(m.k0, m.k1, k, gid0 + i, t, m.enforcement[k, t]):
+        blocked = False
+        u_retry = 1.0
+        if r > 0:  # a retry: outside the chain; blocked, or it goes through
+            if restricting == 0:
+                continue
+            u_retry, u_enf = retry_draws(m.k0, m.k1, k, gid0 + i, t, r)
+            if u_enf >= m.enforcement[k, t]:
+                continue
+            out.blocked_retry[k, t] += 1
+        else:
+            chain_active[k, i] = False
+            if (lists & (m.sanction_lists[k] | m.green_channel_lists[k])) == 0:
+                continue  # off every list that restricts or rewards k: the chain ends
+            blocked = restricting != 0 and enforced(m.k0, m.k1, k, gid0 + i, t,
+                                                    m.enforcement[k, t])
+            if blocked and m.retry_p[k] > 0.0:
+                u_retry = retry_draws(m.k0, m.k1, k, gid0 + i, t, 0)[0]
+        if r > 0 or blocked:
             # sanction: blocked, wrongfully when no list i is rightfully on restricts k
             out.blocked[k, t] += 1
             S.blocked_i[i] += 1
@@ -138,6 +190,13 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
                 S.shock_flag[i] = True
                 S.shocked[i] = True
                 out.shocks[t] += 1
+            if m.retry_p[k] > 0.0 and r < MAX_RETRIES and u_retry < m.retry_p[k]:
+                t2 = t + m.retry_days[k]
+                if t2 < D:
+                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk,
+                                           PHASE_ATTEMPTS, t2, EV_ATTEMPT, i, k, r + 1, 0, 0.0)
+            if r > 0:
+                continue  # a retry does not advance the chain
         elif (lists & m.green_channel_lists[k]) and m.green_channel_days[k, t] > 0:
             # green channel: the attempt saves waiting days
             out.green_channel_days_saved[k, t] += m.green_channel_days[k, t]
@@ -145,7 +204,8 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
             S.green_channel_days_saved[i] += m.green_channel_days[k, t]
             period_add(gp, codes, i, P_GREEN_CHANNEL_DAYS_SAVED, t, -1,
                        m.green_channel_days[k, t], pstart)
-        t1 = next_attempt(m.k0, m.k1, k, gid0 + i, t + 1, p_att[k, i], D)
+        t1 = next_attempt(m.k0, m.k1, k, gid0 + i, t + 1, p_att[k, i], D,
+                          m.action_growth_accept[k])
         if t1 < D:
             n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
                                    EV_ATTEMPT, i, k, 0, 0, 0.0)

@@ -60,7 +60,7 @@ from scslab.engine.layout import (
     lists_of,
     rightful_of,
 )
-from scslab.engine.phases.exposure import start_attempts
+from scslab.engine.phases.exposure import guardian_lists, start_attempts
 from scslab.engine.phases.metrics import period_add
 from scslab.engine.records import record_listing
 from scslab.engine.room import DONE, NEED_ROOM, short_of_room
@@ -144,7 +144,7 @@ def listing_phase(m, out, S, T, st, t, n, gid0, room_q, room_r):
     are evaluated today too.  Returns DONE, or NEED_ROOM with the phase's scalars saved
     in ``st``."""
     top, evb, evp, blk, rec, log = T.top, T.evb, T.evp, T.blk, T.rec, T.log
-    dirty, dirty_list, listed_mask, codes = S.dirty, T.dirty_list, S.listed_mask, S.codes
+    dirty, dirty_list, listed_mask, codes = S.dirty, T.dirty_list, S.listed_mask, S.gcodes
     gp, pstart = out.group_period, m.period_start
     D = m.n_days
     L = m.list_kind.size
@@ -302,10 +302,24 @@ def listing_phase(m, out, S, T, st, t, n, gid0, room_q, room_r):
             out.wrong_spell_hist[min(t - S.wrong_since[e], D)] += 1
         S.wrongful[e] = is_wrong
 
-        # ---- exposure: attempt chains for the actions e's lists restrict or reward
+        # ---- exposure: attempt chains for the actions e's lists restrict or reward; a
+        # child's (actions taken for it) follow its guardians' lists, so a guardian's
+        # change starts its household's children's chains too
+        own = lists
+        if S.is_child[e]:
+            own = guardian_lists(listed_mask, S.hh_lo, S.hh_hi, S.is_child, e)[0]
         n_blk, free_blk = start_attempts(top, evb, evp, blk, n_blk, free_blk, S.chain_active,
                                          S.p_att, m.sanction_lists, m.green_channel_lists,
-                                         m.k0, m.k1, t, e, gid0, lists, D)
+                                         m.k0, m.k1, t, e, gid0, own, D,
+                                         m.action_growth_accept)
+        if not S.is_child[e] and (lists & m.child_lists) and lists != old:
+            for c in range(S.hh_lo[e], S.hh_hi[e]):
+                if S.is_child[c]:
+                    g = guardian_lists(listed_mask, S.hh_lo, S.hh_hi, S.is_child, c)[0]
+                    n_blk, free_blk = start_attempts(
+                        top, evb, evp, blk, n_blk, free_blk, S.chain_active, S.p_att,
+                        m.sanction_lists, m.green_channel_lists, m.k0, m.k1, t, c, gid0, g,
+                        D, m.action_growth_accept)
     if status == DONE:
         n_dirty = 0  # everybody evaluated: the dirty list starts again tomorrow
     st[ST_NBLK] = n_blk

@@ -100,7 +100,7 @@ def add_closing_sums(m, out, S, final_score, n, nf):
     """Close the spells still open at the end of the run and add the unit's residents to
     their groups: measures, score histogram, and the unit's firms."""
     D = m.n_days
-    codes = S.codes
+    codes = S.gcodes  # groups: children apart (population/build.py group_codes)
     gp, totals, group = out.group_period, out.totals, out.group
     for i in range(n):
         if (lists_of(S.listed_mask[i]) & m.black_mask) != 0:
