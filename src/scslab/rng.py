@@ -35,6 +35,8 @@ REMEDY = 8
 APPEAL = 9
 FIRM = 10
 REPAIR = 11
+AWARENESS = 12  # a resident's awareness of the system (one draw each)
+PERFORMANCE = 13  # candidates of performing an obligation faster once listed
 
 # Firms' identities live above every resident id, so the two never share draws.
 FIRM_IDENT = 1 << 40

@@ -91,7 +91,8 @@ GROUP_TABLE_METRICS: dict[str, tuple[str, str]] = {
 }
 
 OUTCOME_COLUMNS = {"resident", "unit", "household", "employer", "final_score", "listed_days",
-                   "wrongful_days", "blocked", "blocked_wrongful", "trapped", "replicate",
+                   "wrongful_days", "blocked", "blocked_wrongful", "listings", "shocked",
+                   "listings_during_shock", "replicate",
                    *GREEN_COLUMNS}
 
 

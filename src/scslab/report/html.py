@@ -302,8 +302,8 @@ def resident_section(runs: list[RunView], pool: DataPool) -> tuple[str, str]:
             f"{o.get('blocked', 0)} attempts blocked"
             + (f"; {o['green_days']} days saved by the green channel" if o.get("green_days")
                else "")
-            + ("; caught in a feedback loop (listed again after an income shock)"
-               if o.get("trapped") else "") + ".") + "</p>")
+            + ("; listed while an income shock lasted"
+               if o.get("listings_during_shock") else "") + ".") + "</p>")
     parts.append("<h3>Records</h3>")
     shown = life.records.head(MAX_RECORD_ROWS)
     parts.append(frame_table(shown, "records") if len(shown) else "<p>No records.</p>")

@@ -135,7 +135,6 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
             if m.economic_on and m.shock_days[k] > 0:
                 # economic feedback: an income shock (phases/acts.py reads shock_until)
                 S.shock_until[i] = max(S.shock_until[i], t + m.shock_days[k])
-                S.shock_flag[i] = True
                 S.shocked[i] = True
                 out.shocks[t] += 1
         elif (lists & m.green_channel_lists[k]) and m.green_channel_days[k, t] > 0:
