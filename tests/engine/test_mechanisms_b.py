@@ -78,7 +78,7 @@ def test_poverty_trap_is_zero_without_shock_effect_and_positive_with_it():
 
 
 def test_descriptive_shock_counts():
-    r = run_case(ECONOMY_LISTS, **ECONOMY)
+    r = run_case(ECONOMY_LISTS, **{**ECONOMY, "outputs": {"records": True, "lists": False}})
     assert r.summary["residents_shocked"] == int(r.residents["shocked"].sum()) > 0
     assert r.summary["listings_during_shock"] == int(r.residents["listings_during_shock"].sum())
     assert "poverty_trap_share" not in r.summary
@@ -147,21 +147,27 @@ PERFORM_LISTS = {"policy.score.points": {},
 
 
 def test_listing_raises_the_rate_of_performing():
-    """Listed from the day its record turns on, a debtor performs at 0.01 x 10 a day: the
-    wait (days after the record turns on) is geometric with mean 0.9 / 0.1 = 9 (sd 9.5;
-    some 3,000 records: se ~0.2; tolerance 1)."""
+    """A debtor is listed the day its record turns on, after that day's records phase: on
+    that day it performs at 0.01, from the next at 0.01 x 10.  The wait W (days after the
+    record turns on) is 0 with probability 0.01, else 1 + a geometric count of failures
+    with mean 0.9 / 0.1 = 9: E[W] = 0.99 x 10 = 9.9 (sd ~9.5; some 2,400 records: se
+    ~0.2; tolerance 1).  Without the multiplier E[W] would be about 99."""
     r = run_case(PERFORM_LISTS, **PERFORM)
     rec = r.records[(r.records["day_on"] < 300) & (r.records["day_on"] >= 0)]
     wait = (rec["day_performed"] - rec["day_on"]).to_numpy()
     assert (wait >= 0).all()
-    assert abs(wait.mean() - 9.0) < 1.0
-    # nobody listed: the multiplier never applies and the rate is the base rate
+    assert abs(wait.mean() - 9.9) < 1.0
+    # nobody listed: the multiplier never applies, every candidate is thinned to the base
+    # rate (other days than the single draw without it, the same law): totals agree
+    # within sampling error (~2,000 performances, sd ~2%; tolerance 8%)
     unlisted = {**PERFORM_LISTS, "policy.lists": {}}
     base = run_case({**unlisted, "policy.remedies": {"perform": {"neg": {
         "rate": {"per_day": 0.01}}}}}, **PERFORM)
     faster = run_case(unlisted, **PERFORM)
-    assert faster.timeseries["obligations_performed"].equals(
-        base.timeseries["obligations_performed"])
+    n_base = base.summary["obligations_performed"]
+    assert n_base > 1000
+    assert abs(faster.summary["obligations_performed"] / n_base - 1) < 0.08
+    assert r.summary["obligations_performed"] > 1.2 * n_base  # most debts are paid either way
 
 
 # ---- 5. lawful speech and account removal
