@@ -176,7 +176,7 @@ def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width, n_depts=0,
         firms=z(1), totals=np.zeros(N_MEASURES), list_new=z(n_lists, n_days),
         group_period=np.zeros((n_periods, n_attr + 1, width, N_PMEASURES)),
         listed_association=z(n_days), listed_association_wrongful=z(n_days),
-        lawful_posts=np.zeros(n_days), lawful_speech_lost=np.zeros(n_days),
-        accounts_removed=z(n_days), lawful_posts_removed=np.zeros(n_days),
+        lawful_posts=z(n_days), lawful_speech_lost=z(n_days),  # millionths of a post
+        accounts_removed=z(n_days), lawful_posts_removed=z(n_days),
         speech_acts_removed=z(n_days),
     )

@@ -31,6 +31,7 @@ from scslab.engine.layout import (
     SCORE_BIN,
     UnitOutputs,
 )
+from scslab.engine.phases.speech import POST_UNITS
 
 # Timeseries columns that are stocks (state at the end of the day); all other counts are
 # flows (events that day).  ``list_new_*`` is a flow although it starts with ``list_``.
@@ -96,9 +97,9 @@ def timeseries_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
     cols["credit_repairs"] = out.repairs
     cols["income_shocks"] = out.shocks
     if cm.scenario.lawful_speech is not None:
-        cols["lawful_posts"] = out.lawful_posts
-        cols["lawful_speech_lost"] = out.lawful_speech_lost
-        cols["lawful_posts_removed"] = out.lawful_posts_removed
+        cols["lawful_posts"] = out.lawful_posts / POST_UNITS
+        cols["lawful_speech_lost"] = out.lawful_speech_lost / POST_UNITS
+        cols["lawful_posts_removed"] = out.lawful_posts_removed / POST_UNITS
     if cm.scenario.policy.account_removal is not None:
         cols["accounts_removed"] = out.accounts_removed
         cols["speech_acts_removed"] = out.speech_acts_removed

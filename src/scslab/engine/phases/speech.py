@@ -8,6 +8,9 @@ that of residents whose account is removed.  Each day the unit adds
 * ``lawful_posts``: (all - removed) x the chilling factor of the day;
 * ``lawful_speech_lost``: all - lawful_posts (the system-off twin's posts minus these);
 * ``lawful_posts_removed``: removed x the chilling factor (posts the removal costs).
+
+Each unit adds whole millionths of a post (``POST_UNITS``), so the sums over units are
+exact in any order: the tables are the same for any number of threads or shards.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from numba import njit
 
 POSTING_ALL, POSTING_REMOVED = 0, 1
+POST_UNITS = 1_000_000  # the sums count millionths of a post
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -41,9 +45,9 @@ def add_lawful_speech(lawful_posts, lawful_speech_lost, lawful_posts_removed, sp
     """Day t's lawful posts, the posts the system cost (against the system-off twin) and
     those that account removal cost, from the unit's posting sums and the day's chilling
     factor ``chill`` (1 when nothing chills)."""
-    everyone = speech_rates[POSTING_ALL]
+    everyone = round(speech_rates[POSTING_ALL] * POST_UNITS)
     removed = speech_rates[POSTING_REMOVED]
-    posts = (everyone - removed) * chill
+    posts = round((speech_rates[POSTING_ALL] - removed) * chill * POST_UNITS)
     lawful_posts[t] += posts
     lawful_speech_lost[t] += everyone - posts
-    lawful_posts_removed[t] += removed * chill
+    lawful_posts_removed[t] += round(removed * chill * POST_UNITS)
