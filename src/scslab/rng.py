@@ -38,6 +38,8 @@ REPAIR = 11
 RETRY = 12
 POP_CHILDREN = 13
 POP_SHARED = 14
+AWARENESS = 15  # a resident's awareness of the system (one draw each)
+PERFORMANCE = 16  # candidates of performing an obligation faster once listed
 
 # Firms' identities live above every resident id, so the two never share draws.
 FIRM_IDENT = 1 << 40

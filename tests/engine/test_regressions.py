@@ -8,7 +8,9 @@ from tests.conftest import make, run_case
 
 def test_household_flags_follow_rightfulness_not_only_membership():
     """A household flag is wrongful exactly when no other member is rightfully listed;
-    recounted day by day from the records (false records lifelong, true ones 20 days)."""
+    recounted day by day from the records (false records lifelong, true ones 20 days).
+    Wrongfulness is judged per route: an own listing from the resident's own score, a
+    listing only through association from the relatives'."""
     n, days = 30, 300
     r = run_case(
         days=days,
@@ -29,6 +31,7 @@ def test_household_flags_follow_rightfulness_not_only_membership():
     subj, pts = rec["subject"].to_numpy(), rec["points"].to_numpy()
     true = (rec["provenance"] == "true").to_numpy()
     expected = np.zeros(days, dtype=int)
+    expected_association = np.zeros(days, dtype=int)
     for d in range(days):
         act = (on >= 0) & (on <= d) & ((off < 0) | (off > d))
         s_all = 1000 + np.bincount(subj[act], weights=pts[act], minlength=n)
@@ -37,11 +40,12 @@ def test_household_flags_follow_rightfulness_not_only_membership():
         for i in range(n):
             others = (hh == hh[i]) & (np.arange(n) != i)
             flag, flag_right = listed[others].any(), (listed & rightful)[others].any()
-            black = listed[i] or flag
-            right = (listed[i] and rightful[i]) or (flag and flag_right)
-            expected[d] += black and not right
-    assert expected.sum() > 0
+            expected[d] += listed[i] and not rightful[i]
+            expected_association[d] += (not listed[i]) and flag and not flag_right
+    assert expected.sum() > 0 and expected_association.sum() > 0
     assert np.array_equal(r.timeseries["listed_wrongful"].to_numpy(), expected)
+    assert np.array_equal(r.timeseries["listed_association_wrongful"].to_numpy(),
+                          expected_association)
 
 
 def test_green_channel_pays_when_the_attempt_is_not_blocked():

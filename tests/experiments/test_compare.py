@@ -113,8 +113,9 @@ def test_twin_measures_deterrence_and_chilling_only_through_feedback():
     off = system_off(scslab.api.prepare("tiny").scenario)
     assert off.policy.lists == {} and off.policy.sanctions == {}
     assert all(d.shares_from is None for d in off.departments.values())
+    # account removal silences listed residents directly (a sanction, not a loop): off too
     no_loops = ["feedback.deterrence.enabled=false", "feedback.chilling.enabled=false",
-                "feedback.economic.enabled=false"]
+                "feedback.economic.enabled=false", "policy.account_removal=null"]
     flat = behaviour("tiny", RunOptions(residents=2000, days=365, sets=no_loops))
     assert (flat["change"] == 0).all()
     loops = behaviour("tiny", RunOptions(residents=2000, days=365)).set_index("act")

@@ -156,10 +156,10 @@ def test_plot_returns_an_altair_chart_of_list_sizes(two_runs):
     assert spec["facet"]["field"] == "series" and spec["resolve"]["scale"]["y"] == "independent"
     rows = [row for values in spec["datasets"].values() for row in values]
     series = {row["series"] for row in rows}
-    assert {"on any black list", "list: blacklist", "list: court"} <= series
-    last = max(row["date"] for row in rows if row["series"] == "on any black list")
-    final = [row["value"] for row in rows
-             if row["series"] == "on any black list" and row["date"] == last]
+    own = "listed (own records, score or firm)"
+    assert {own, "list: blacklist", "list: court"} <= series
+    last = max(row["date"] for row in rows if row["series"] == own)
+    final = [row["value"] for row in rows if row["series"] == own and row["date"] == last]
     assert final == [r.summary["listed_end"]]
     assert isinstance(r.plot("score_distributions"), alt.Chart)
 

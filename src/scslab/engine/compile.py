@@ -42,7 +42,7 @@ ModelArrays = namedtuple(
         "fattr_ncat", "fattr_cum", "employed_share", "rep_on", "rep_mult",
         # acts
         "act_p", "act_mult", "act_fmult", "act_subject", "act_speech", "act_shock",
-        "act_negative", "act_scored",
+        "act_negative", "act_scored", "act_sanctioned",
         # departments
         "pair_dept", "pair_act", "act_pair_ptr", "act_pair_idx",
         "coverage", "false_p", "false_pmax",
@@ -54,19 +54,27 @@ ModelArrays = namedtuple(
         "list_kind", "list_subject", "list_thr", "list_dur", "list_start", "black_mask",
         "act_list_mask", "list_src_mask", "list_esc_source", "list_esc_after",
         "list_ext_p", "list_ext_days", "firm_linked_src", "association_src", "reeval_day",
+        # black lists a resident is on through its own records, score or firm, and through
+        # association only (household lists)
+        "own_black_mask", "association_black_mask",
         # actions: sanctions and the green channel
         "action_p", "action_mult", "action_growth_accept", "action_for_child", "child_lists",
         "sanction_lists", "enforcement",
         "shock_days", "retry_p", "retry_days",
         "green_channel_lists", "green_channel_days",
         # remedies
-        "perform_p", "perform_mult", "perform_fmult", "perform_removal",
+        "perform_p", "perform_mult", "perform_fmult", "perform_removal", "perform_listed",
         "appeals_on", "appeal_notified", "notice_if", "notice_else", "appeal_true",
         "appeal_filing", "appeal_review", "success_wrong", "success_true",
         "repair_on", "repair_after", "repair_p", "repair_act",
         # feedback loops
         "economic_on", "deterrence_on", "deterrence_general", "deterrence_personal",
+        "deterrence_sanctions", "awareness_on", "awareness_base", "awareness_household",
+        "awareness_listed",
         "chilling_on", "chilling_surveillance", "chilling_salience", "chilling_salience_share",
+        # lawful speech (aggregate) and account removal
+        "lawful_on", "lawful_rate", "lawful_mult", "speech_scored", "removal_mask",
+        "removal_start",
         # reporting periods (calendar years): first day of each
         "period_start",
     ],
@@ -409,12 +417,44 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         if action_for_child[k]:
             child_lists |= int(sanction_lists[k] | green_channel_lists[k])
 
+    # routes of listing: household lists are association, every other black list is own
+    association_black_mask = 0
+    for j in range(L):
+        if list_kind[j] == LIST_HOUSEHOLD:
+            association_black_mask |= black_mask & (1 << j)
+    own_black_mask = black_mask & ~association_black_mask
+
+    # act_sanctioned[a, d]: act a's records, on the platform, can put its subject on a list
+    # that restricts an action with a sanction in force on day d (a record list of the act,
+    # or a score list below a threshold when the act deducts points)
+    on_platform = np.zeros((A, D), dtype=np.bool_)
+    for j in range(P):
+        share = dept_share_day[pair_dept[j]]
+        if share < D:
+            on_platform[pair_act[j]] |= (np.arange(D) >= share) & (coverage[j] > 0)
+    act_sanctioned = np.zeros((A, D), dtype=np.bool_)
+    for j in range(L):
+        restricts = np.zeros(D, dtype=np.bool_)
+        for k in range(K):
+            if (sanction_lists[k] >> j) & 1:
+                restricts |= enforcement[k] > 0
+        restricts &= np.arange(D) >= list_start[j]
+        if not restricts.any():
+            continue
+        for a in range(A):
+            if (act_list_mask[a] >> j) & 1:
+                act_sanctioned[a] |= restricts
+            elif list_kind[j] == LIST_BELOW and list_subject_[j] == act_subject[a]:
+                act_sanctioned[a] |= restricts & (points[a] < 0)
+    act_sanctioned &= on_platform
+
     # remedies
     rem = s.policy.remedies
     perform_p = np.zeros(A)
     perform_mult = np.ones((A, max(len(attrs), 1), width))
     perform_fmult = np.ones((A, max(len(f_attrs), 1), f_width))
     perform_removal = np.zeros(A, dtype=np.int64)
+    perform_listed = np.ones(A)
     for a, perf in rem.perform.items():
         j = acts.index(a)
         perform_p[j] = perf.rate.daily_probability()
@@ -423,6 +463,7 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         else:
             perform_fmult[j] = _mult_table(perf.multipliers, f_attrs, f_cats, f_width)
         perform_removal[j] = perf.removal_days
+        perform_listed[j] = perf.listed_multiplier
     ap = rem.appeals
     appeal_notified = (resolve_daily(ap.notified, start, D) if ap is not None else np.zeros(D))
     rp = rem.repair
@@ -436,7 +477,26 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
     period_start = np.array([max(0, (dt.date(y, 1, 1) - start).days) for y in years],
                             dtype=np.int64)
 
+    # awareness (deterrence reaches aware residents only; null: everybody is aware)
     fb = s.feedback
+    aw = fb.deterrence.awareness
+    awareness_base = (resolve_daily(aw.base, start, D) if aw is not None else np.ones(D))
+
+    # lawful speech and account removal
+    ls = s.lawful_speech
+    lawful_mult = _mult_table(ls.multipliers if ls is not None else {}, attrs, cats, width)
+    speech_scored = act_scored[act_speech].any(axis=0) if act_speech.any() else np.zeros(
+        D, dtype=np.bool_)
+    ar = s.policy.account_removal
+    removal_mask = 0
+    removal_start = 0
+    if ar is not None:
+        for lst in ar.lists:
+            removal_mask |= 1 << lists.index(lst)
+        removal_start = day_of(ar.starts)
+        if 0 < removal_start < D:
+            reeval[removal_start] = True
+
     k0, k1 = seed_key(s.seed)
     arrays = ModelArrays(
         n_days=D, k0=k0, k1=k1, trace=trace,
@@ -449,7 +509,7 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         rep_on=rep_on, rep_mult=rep_mult,
         act_p=act_p, act_mult=act_mult, act_fmult=act_fmult, act_subject=act_subject,
         act_speech=act_speech, act_shock=act_shock, act_negative=act_negative,
-        act_scored=act_scored,
+        act_scored=act_scored, act_sanctioned=act_sanctioned,
         pair_dept=pair_dept, pair_act=pair_act,
         act_pair_ptr=act_pair_ptr, act_pair_idx=act_pair_idx,
         coverage=coverage, false_p=false_p, false_pmax=false_pmax,
@@ -463,13 +523,14 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         list_esc_source=list_esc_source, list_esc_after=list_esc_after,
         list_ext_p=list_ext_p, list_ext_days=list_ext_days,
         firm_linked_src=firm_linked_src, association_src=association_src, reeval_day=reeval,
+        own_black_mask=own_black_mask, association_black_mask=association_black_mask,
         action_p=action_p, action_mult=action_mult, action_growth_accept=action_growth_accept,
         action_for_child=action_for_child, child_lists=child_lists,
         sanction_lists=sanction_lists, enforcement=enforcement, shock_days=shock_days,
         retry_p=retry_p, retry_days=retry_days, green_channel_lists=green_channel_lists,
         green_channel_days=green_channel_days,
         perform_p=perform_p, perform_mult=perform_mult, perform_fmult=perform_fmult,
-        perform_removal=perform_removal,
+        perform_removal=perform_removal, perform_listed=perform_listed,
         appeals_on=ap is not None, appeal_notified=appeal_notified,
         notice_if=ap.notice_if_notified if ap else 0.0,
         notice_else=ap.notice_otherwise if ap else 0.0,
@@ -481,9 +542,17 @@ def compile_scenario(s: Scenario, *, trace: bool = False, scale: float = 1.0) ->
         repair_p=rp.rate.daily_probability() if rp else 0.0, repair_act=repair_act,
         economic_on=fb.economic.enabled, deterrence_on=fb.deterrence.enabled,
         deterrence_general=fb.deterrence.general, deterrence_personal=fb.deterrence.personal,
+        deterrence_sanctions=fb.deterrence.sanctions,
+        awareness_on=aw is not None and bool(fb.deterrence.enabled),
+        awareness_base=awareness_base,
+        awareness_household=aw.household_listed if aw is not None else 1.0,
+        awareness_listed=aw.listed if aw is not None else 1.0,
         chilling_on=fb.chilling.enabled, chilling_surveillance=fb.chilling.surveillance,
         chilling_salience=fb.chilling.salience,
         chilling_salience_share=fb.chilling.salience_share,
+        lawful_on=ls is not None, lawful_rate=ls.posts_per_day if ls is not None else 0.0,
+        lawful_mult=lawful_mult, speech_scored=speech_scored, removal_mask=removal_mask,
+        removal_start=removal_start,
         period_start=period_start,
     )
     return CompiledModel(

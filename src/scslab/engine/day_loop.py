@@ -80,7 +80,7 @@ def run_days(m, out, S, T, st, n, nf, gid0, fgid0, room_q, room_r):
         if st[ST_STEP] == STEP_ATTEMPTS:
             if attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r) == NEED_ROOM:
                 return NEED_ROOM
-        add_day_sums(m, out, S, st, t)
+        add_day_sums(m, out, S, st, t, n)
         st[ST_STEP] = STEP_ACTS
         st[ST_T] = t + 1
     return DONE

@@ -79,11 +79,12 @@ LOG_OFF, LOG_ON_RIGHTFUL, LOG_ON_WRONGFUL = 0, 1, 2  # values of LOG_CHANGE
 
 # ---- scalars of the day loop, saved in an int64 vector between phases and when it stops
 # for room: day, step of the day, next dirty entry, dirty entries, event blocks used, free
-# block list, records, trace rows, residents listed, wrongfully listed, active records,
-# listings and delistings today
+# block list, records, trace rows, residents listed (own route), wrongfully listed, active
+# records, listings and delistings today, residents listed only through association and
+# wrongfully so, accounts removed
 (ST_T, ST_STEP, ST_D, ST_NDIRTY, ST_NBLK, ST_FREE, ST_NREC, ST_NLOG, ST_NLISTED, ST_NWRONG,
- ST_RECACT, ST_NEW, ST_OFF) = range(13)
-N_ST = 13
+ ST_RECACT, ST_NEW, ST_OFF, ST_NASSOC, ST_NASSOC_WRONG, ST_NREMOVED) = range(16)
+N_ST = 16
 # steps of a day, in order (engine/day_loop.py); the loop resumes at the saved step
 STEP_ACTS, STEP_RECORDS, STEP_LISTING_START, STEP_LISTING, STEP_ATTEMPTS = range(5)
 
@@ -100,10 +101,17 @@ UnitState = namedtuple("UnitState", [
     "pts_all", "pts_true",
     # lists and spells
     "listed_mask", "wrongful", "listed_since", "wrong_since", "rec_head", "rec_lists",
-    "neg_active", "tier", "src_since", "chain_active", "dirty", "shock_until", "shock_flag",
-    # per-resident summaries
-    "ever_listed", "ever_wrong", "shocked", "trapped", "listed_days", "wrong_days",
-    "blocked_i", "blocked_wrong_i", "green_channel_days_saved", "records_i",
+    "neg_active", "tier", "src_since", "chain_active", "dirty", "shock_until",
+    # per-resident summaries: own-route listings (records, score, firm), listings only
+    # through association (household), income shocks
+    "ever_listed", "ever_wrong", "shocked", "listings_during_shock", "listings_i",
+    "listed_days", "wrong_days", "blocked_i", "blocked_wrong_i", "green_channel_days_saved",
+    "records_i", "ever_association", "association_since", "association_days",
+    # awareness of the system: a keyed uniform per resident (empty when everybody is aware)
+    # and exposure (1: a household member was listed, 2: listed oneself)
+    "aware_u", "exposure",
+    # lawful speech: posting rate of all residents, and of those whose account is removed
+    "speech_rates", "account_removed",
     # counters
     "list_count", "dept_active", "tier_count",
 ])
@@ -113,12 +121,14 @@ UnitState = namedtuple("UnitState", [
 GROUP_MEASURES = (
     "residents", "ever_listed", "listed_days", "ever_wrongful", "wrongful_days",
     "blocked", "blocked_wrongful", "final_score_sum", "records", "with_record",
-    "green_channel_days_saved", "shocked", "trapped", "ever_blocked",
+    "green_channel_days_saved", "shocked", "listings_during_shock", "ever_blocked",
+    "ever_listed_association", "listed_association_days",
 )
 N_MEASURES = len(GROUP_MEASURES)
 (M_RESIDENTS, M_EVER_LISTED, M_LISTED_DAYS, M_EVER_WRONGFUL, M_WRONGFUL_DAYS, M_BLOCKED,
  M_BLOCKED_WRONGFUL, M_FINAL_SCORE_SUM, M_RECORDS, M_WITH_RECORD, M_GREEN_CHANNEL_DAYS_SAVED,
- M_SHOCKED, M_TRAPPED, M_EVER_BLOCKED) = range(N_MEASURES)
+ M_SHOCKED, M_LISTINGS_DURING_SHOCK, M_EVER_BLOCKED, M_EVER_LISTED_ASSOCIATION,
+ M_LISTED_ASSOCIATION_DAYS) = range(N_MEASURES)
 # per-period (calendar year) group measures
 PERIOD_MEASURES = ("listed_days", "wrongful_days", "blocked", "blocked_wrongful",
                    "green_channel_days_saved", "new_listings")
@@ -138,7 +148,9 @@ UnitOutputs = namedtuple(
         "tiers", "firm_tiers",
         "performed", "appeals_filed", "appeals_won", "repairs", "shocks",
         "spell_hist", "wrong_spell_hist", "fix_hist", "firms", "totals", "list_new",
-        "group_period", "blocked_retry",
+        "group_period", "blocked_retry", "listed_association", "listed_association_wrongful",
+        "lawful_posts", "lawful_speech_lost", "accounts_removed", "lawful_posts_removed",
+        "speech_acts_removed",
     ],
 )
 
@@ -160,10 +172,14 @@ def new_outputs(n_days, n_acts, n_actions, n_lists, n_attr, width, n_depts=0,
         green_channel_days_saved=np.zeros((n_actions, n_days)),
         green_channel_uses=z(n_actions, n_days),
         tiers=z(n_tiers, n_days), firm_tiers=z(n_tiers, n_days),
-        performed=z(n_days), appeals_filed=z(n_days), appeals_won=z(n_days),
+        performed=z(2, n_days), appeals_filed=z(n_days), appeals_won=z(n_days),
         repairs=z(n_days), shocks=z(n_days),
         spell_hist=z(n_days + 1), wrong_spell_hist=z(n_days + 1), fix_hist=z(n_days + 1),
         firms=z(1), totals=np.zeros(N_MEASURES), list_new=z(n_lists, n_days),
         group_period=np.zeros((n_periods, n_attr + 1, width, N_PMEASURES)),
         blocked_retry=z(n_actions, n_days),
+        listed_association=z(n_days), listed_association_wrongful=z(n_days),
+        lawful_posts=z(n_days), lawful_speech_lost=z(n_days),  # millionths of a post
+        accounts_removed=z(n_days), lawful_posts_removed=z(n_days),
+        speech_acts_removed=z(n_days),
     )

@@ -85,7 +85,8 @@ def run_units(
         u = int(u)
         n = int(sizes[u])
         (rec, log, codes, household, score, listed_days, wrong_days, blocked, employer,
-         fcodes, rep, green_channel_days_saved, trapped, is_child) = simulate_unit(
+         fcodes, rep, green_channel_days_saved, shocked, listings,
+         listings_during_shock, is_child) = simulate_unit(
             cm.arrays, u, int(offsets[u]), n, int(foffsets[u]), int(nfirms[u]), out,
             int(tight_tables),
         )
@@ -98,7 +99,8 @@ def run_units(
                      records=rec, list_log=log, codes=codes, household=household,
                      score=score, listed_days=listed_days, wrongful_days=wrong_days,
                      blocked=blocked, employer=employer, fcodes=fcodes, rep=rep,
-                     green_channel_days_saved=green_channel_days_saved, trapped=trapped,
+                     green_channel_days_saved=green_channel_days_saved, shocked=shocked,
+                     listings=listings, listings_during_shock=listings_during_shock,
                      is_child=is_child)
             )
         if on_unit is not None:

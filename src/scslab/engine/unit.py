@@ -27,8 +27,10 @@ from scslab.engine.layout import (
     UnitState,
 )
 from scslab.engine.phases.acts import schedule_first_acts
+from scslab.engine.phases.awareness import awareness_draws
 from scslab.engine.phases.listing import extending_acts
 from scslab.engine.phases.metrics import add_closing_sums, final_scores
+from scslab.engine.phases.speech import POSTING_ALL, posting_sum
 from scslab.engine.room import NEED_ROOM, ROOM_DIRTY, Tables, grown_tables
 from scslab.engine.score import cap_values
 from scslab.population.build import (
@@ -78,8 +80,10 @@ def children_rates(p_res, p_att, employer, is_child, action_for_child):
 
 @njit(cache=True, nogil=True)
 def new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att,
-              ext_act, cap_val, n, nf, n_lists, n_depts, n_tier_cols):
-    """The unit's state arrays, every entity at the start: no points, no lists, no tier."""
+              ext_act, cap_val, n, nf, n_lists, n_depts, n_tier_cols, aware_u, n_removable):
+    """The unit's state arrays, every entity at the start: no points, no lists, no tier.
+    ``aware_u`` holds each resident's awareness draw (empty when everybody is aware);
+    ``n_removable`` is n when a list removes accounts, else 0."""
     E = n + nf
     n_cols = 1 + cap_val.size
     # escalation: since when a firm is on each list's source (residents need none)
@@ -102,13 +106,19 @@ def new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_f
         src_since,
         np.zeros((p_att.shape[0], n), dtype=np.bool_),  # chain_active
         np.zeros(E, dtype=np.bool_),  # dirty
-        np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.bool_),  # shock_until, shock_flag
+        np.zeros(n, dtype=np.int32),  # shock_until
         np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),  # ever listed, wrong
-        np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),  # shocked, trapped
+        np.zeros(n, dtype=np.bool_),  # shocked
+        np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32),  # listings in shock, all
         np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),  # listed, wrong days
         np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),  # blocked, wrongfully
         np.zeros(n),  # green_channel_days_saved
         np.zeros(n, dtype=np.int64),  # records_i
+        np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.int32),  # association: ever, since
+        np.zeros(n, dtype=np.int64),  # association_days
+        aware_u, np.zeros(aware_u.size, dtype=np.int8),  # awareness draw, exposure
+        np.zeros(2),  # speech_rates: lawful posting of all residents, of removed accounts
+        np.zeros(n_removable, dtype=np.bool_),  # account_removed
         np.zeros(n_lists, dtype=np.int64),  # list_count
         np.zeros(n_depts, dtype=np.int64),  # dept_active
         np.zeros((2, n_tier_cols), dtype=np.int64),  # tier_count
@@ -155,7 +165,11 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
     children_rates(p_res, p_att, employer, is_child, m.action_for_child)
     S = new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att,
                   extending_acts(m.act_list_mask, m.list_ext_p), cap_values(m.cap_index, m.cap),
-                  n, nf, L, m.dept_delay.size, m.tier_floor.shape[1])
+                  n, nf, L, m.dept_delay.size, m.tier_floor.shape[1],
+                  awareness_draws(k0, k1, gid0, n if m.awareness_on else 0),
+                  n if m.removal_mask else 0)
+    if m.lawful_on:
+        S.speech_rates[POSTING_ALL] = posting_sum(m.lawful_rate, m.lawful_mult, codes, n)
 
     # ---- tables: room for every first candidate (so scheduling them never grows the
     # store) and the attempt chains; run_days asks for more when it needs it
@@ -191,4 +205,5 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
     add_closing_sums(m, out, S, final_score, n, nf)
     return (T.rec[: st[ST_NREC]].copy(), T.log[: st[ST_NLOG]].copy(), codes, household,
             final_score, S.listed_days, S.wrong_days, S.blocked_i, employer, fcodes, rep,
-            S.green_channel_days_saved, S.trapped, S.is_child)
+            S.green_channel_days_saved, S.shocked, S.listings_i, S.listings_during_shock,
+            S.is_child)

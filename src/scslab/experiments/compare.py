@@ -57,7 +57,7 @@ PRINTED = ("listed_mean_last_100_days", "listed_end", "listings_new",
            "residents_ever_listed", "residents_ever_wrongfully_listed",
            "wrongful_share_of_list_days", "wrongful_blocks_per_100k",
            "mean_days_to_correct_wrongful_listing", "records_created", "blocked_",
-           "green_channel_days_saved_", "acts_total_", "poverty_trap_share", "listing_rate",
+           "green_channel_days_saved_", "acts_total_", "listed_association_end", "listing_rate",
            "wrongful_listing_rate", "mean_score", "green_channel_benefit", "di_listing_rate[",
            "di_blocked_per_resident[")
 

@@ -17,7 +17,9 @@ import math
 
 # measures that are a part of a whole (0..1): shown as percentages
 SHARES = frozenset({
-    "wrongful_share_of_list_days", "share_of_residents_with_a_record", "poverty_trap_share",
+    "wrongful_share_of_list_days", "share_of_residents_with_a_record",
+    "wrongful_share_of_association_list_days", "association_listing_rate",
+    "listed_association_share_of_days",
     "listing_rate", "wrongful_listing_rate", "sanction_rate", "listed_share_of_days",
 })
 

@@ -92,8 +92,8 @@ GROUP_TABLE_METRICS: dict[str, tuple[str, str]] = {
 }
 
 OUTCOME_COLUMNS = {"resident", "unit", "household", "employer", "child", "final_score",
-                   "listed_days",
-                   "wrongful_days", "blocked", "blocked_wrongful", "trapped", "replicate",
+                   "listed_days", "wrongful_days", "blocked", "blocked_wrongful", "listings",
+                   "shocked", "listings_during_shock", "replicate",
                    *GREEN_COLUMNS}
 
 

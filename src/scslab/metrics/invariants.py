@@ -95,11 +95,17 @@ def table_problems(tables: dict[str, pd.DataFrame], residents: int,
                 if over.any():
                     add("listed-le-residents",
                         f"timeseries.{c} exceeds the {residents:,} residents ({_first(ts, over)})")
-        if {"listed", "listed_wrongful"} <= set(ts):
-            over = (ts["listed_wrongful"] > ts["listed"]).to_numpy()
+        for total, wrong in (("listed", "listed_wrongful"),
+                             ("listed_association", "listed_association_wrongful")):
+            if {total, wrong} <= set(ts):
+                over = (ts[wrong] > ts[total]).to_numpy()
+                if over.any():
+                    add("wrongful-le-listed", f"{wrong} exceeds {total} ({_first(ts, over)})")
+        if {"listed", "listed_association"} <= set(ts):
+            over = (ts["listed"] + ts["listed_association"] > residents).to_numpy()
             if over.any():
-                add("wrongful-le-listed",
-                    f"listed_wrongful exceeds listed ({_first(ts, over)})")
+                add("listed-le-residents", "listed and listed_association together exceed "
+                    f"the {residents:,} residents ({_first(ts, over)})")
         for c in ts.columns:
             if c.startswith("blocked_wrongful_"):
                 total = "blocked_" + c.removeprefix("blocked_wrongful_")

@@ -31,10 +31,12 @@ from scslab.engine.layout import (
     SCORE_BIN,
     UnitOutputs,
 )
+from scslab.engine.phases.speech import POST_UNITS
 
 # Timeseries columns that are stocks (state at the end of the day); all other counts are
 # flows (events that day).  ``list_new_*`` is a flow although it starts with ``list_``.
-STOCK_COLUMNS = ("listed", "listed_wrongful")
+STOCK_COLUMNS = ("listed", "listed_wrongful", "listed_association",
+                 "listed_association_wrongful", "accounts_removed")
 STOCK_PREFIXES = ("records_active", "list_", "tier_", "firm_tier_")
 FLOW_PREFIXES = ("list_new_",)
 # the groups table's name of an engine measure, where the two differ
@@ -60,6 +62,8 @@ def timeseries_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
         "date": pd.date_range(cm.start, periods=D, freq="D").date,
         "listed": out.listed,
         "listed_wrongful": out.listed_wrongful,
+        "listed_association": out.listed_association,
+        "listed_association_wrongful": out.listed_association_wrongful,
         "listed_new": out.listed_new,
         "delisted": out.delisted,
         "records_active": out.records_active,
@@ -88,11 +92,20 @@ def timeseries_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
         cols[f"tier_{name}"] = out.tiers[t]
     for t, name in enumerate(cm.firm_tiers):
         cols[f"firm_tier_{name}"] = out.firm_tiers[t]
-    cols["obligations_performed"] = out.performed
+    cols["obligations_performed"] = out.performed[0] + out.performed[1]
+    cols["obligations_performed_resident"] = out.performed[0]
+    cols["obligations_performed_firm"] = out.performed[1]
     cols["appeals_filed"] = out.appeals_filed
     cols["appeals_won"] = out.appeals_won
     cols["credit_repairs"] = out.repairs
     cols["income_shocks"] = out.shocks
+    if cm.scenario.lawful_speech is not None:
+        cols["lawful_posts"] = out.lawful_posts / POST_UNITS
+        cols["lawful_speech_lost"] = out.lawful_speech_lost / POST_UNITS
+        cols["lawful_posts_removed"] = out.lawful_posts_removed / POST_UNITS
+    if cm.scenario.policy.account_removal is not None:
+        cols["accounts_removed"] = out.accounts_removed
+        cols["speech_acts_removed"] = out.speech_acts_removed
     return pd.DataFrame(cols)
 
 
@@ -113,8 +126,9 @@ def _group_rows(cm: CompiledModel, out: UnitOutputs, attr: str, cat: str, g, day
             "records_per_resident": g[8] / n,
             "share_with_record": g[9] / n,
         }
-        if g[11] > 0:
-            derived["poverty_trap_share"] = g[12] / g[11]
+        if g[14] > 0 or g[15] > 0:  # some listed only through association
+            derived["association_listing_rate"] = g[14] / n
+            derived["listed_association_share_of_days"] = g[15] / (n * days)
         rows += [("run", attr, cat, k, float(v)) for k, v in derived.items()]
     return rows
 
@@ -245,7 +259,9 @@ def residents_table(cm: CompiledModel, traces: list[dict]) -> pd.DataFrame:
         d["wrongful_days"] = tr["wrongful_days"]
         d["blocked"] = tr["blocked"]
         d["green_days"] = tr["green_channel_days_saved"]
-        d["trapped"] = tr["trapped"]
+        d["listings"] = tr["listings"]
+        d["shocked"] = tr["shocked"]
+        d["listings_during_shock"] = tr["listings_during_shock"]
         frames.append(pd.DataFrame(d))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -290,6 +306,13 @@ def summary_dict(cm: CompiledModel, ts: pd.DataFrame, out: UnitOutputs) -> dict:
         "listed_end": int(ts["listed"].iloc[-1]),
         "listed_mean_last_100_days": float(ts["listed"].iloc[-last:].mean()),
         "listed_per_100k_end": float(ts["listed"].iloc[-1] / cm.residents * 1e5),
+        "listed_association_end": int(ts["listed_association"].iloc[-1]),
+        "listed_association_per_100k_end": float(
+            ts["listed_association"].iloc[-1] / cm.residents * 1e5),
+        "residents_ever_listed_association": int(tot["ever_listed_association"]),
+        "wrongful_share_of_association_list_days": (
+            float(ts["listed_association_wrongful"].sum() / ts["listed_association"].sum())
+            if ts["listed_association"].sum() else 0.0),
         "listings_new": int(ts["listed_new"].sum()),
         "residents_ever_listed": int(tot["ever_listed"]),
         "wrongful_share_of_list_days": (
@@ -319,17 +342,25 @@ def summary_dict(cm: CompiledModel, ts: pd.DataFrame, out: UnitOutputs) -> dict:
                 1e-12))
             for a in cm.acts},
         "obligations_performed": int(ts["obligations_performed"].sum()),
+        "obligations_performed_resident": int(ts["obligations_performed_resident"].sum()),
+        "obligations_performed_firm": int(ts["obligations_performed_firm"].sum()),
         "appeals_filed": int(ts["appeals_filed"].sum()),
         "appeals_won": int(ts["appeals_won"].sum()),
         "credit_repairs": int(ts["credit_repairs"].sum()),
         "income_shocks": int(ts["income_shocks"].sum()),
         "residents_shocked": int(tot["shocked"]),
-        "poverty_trap_share": (float(tot["trapped"] / tot["shocked"]) if tot["shocked"]
-                               else None),
+        "listings_during_shock": int(tot["listings_during_shock"]),
     }
     retried = [k for k in cm.actions if f"blocked_retry_{k}" in ts]
     if retried:  # only for scenarios whose sanctions have retries
         s["blocked_retry"] = {k: int(ts[f"blocked_retry_{k}"].sum()) for k in retried}
+    if "lawful_posts" in ts:
+        s["lawful_posts"] = float(ts["lawful_posts"].sum())
+        s["lawful_speech_lost"] = float(ts["lawful_speech_lost"].sum())
+        s["lawful_posts_removed"] = float(ts["lawful_posts_removed"].sum())
+    if "accounts_removed" in ts:
+        s["accounts_removed_end"] = int(ts["accounts_removed"].iloc[-1])
+        s["speech_acts_removed"] = int(ts["speech_acts_removed"].sum())
     for p in PROVENANCE:
         s[f"records_created_{p}"] = int(ts[f"records_created_{p}"].sum())
     wrongful_blocks = sum(s["blocked_wrongful"].values())
@@ -341,7 +372,9 @@ def summary_dict(cm: CompiledModel, ts: pd.DataFrame, out: UnitOutputs) -> dict:
 
 SCALED_KEYS = ("residents", "firms", "listed_end", "listings_new", "residents_ever_listed",
                "records_created", "blocked", "blocked_wrongful", "acts", "lists_end", "lists_new",
-               "green_channel_days_saved", "appeals_filed", "credit_repairs")
+               "green_channel_days_saved", "appeals_filed", "credit_repairs",
+               "listed_association_end", "residents_ever_listed_association",
+               "lawful_posts", "lawful_speech_lost", "accounts_removed_end")
 
 
 def scaled_counts(summary: dict, scale: float) -> dict:

@@ -208,11 +208,14 @@ def by_attribute(parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, alt.Parameter
 
 
 def list_sizes(runs: list[RunView]) -> alt.TopLevelMixin | None:
-    """Residents on any black list and members of each list, day by day: one panel per list
-    with its own axis, one colour per run."""
+    """Residents on a black list by their own route and only through association, and
+    members of each list, day by day: one panel per list with its own axis, one colour
+    per run."""
 
     def cols(r: RunView, ts: pd.DataFrame) -> dict:
-        out = {"on any black list": "listed"}
+        out = {"listed (own records, score or firm)": "listed"}
+        if "listed_association" in ts.columns:
+            out["listed only through association"] = "listed_association"
         names = list(r.scenario.policy.lists) or [
             c.removeprefix("list_") for c in ts.columns if c.startswith("list_")]
         out.update({f"list: {n}": f"list_{n}" for n in names})
@@ -548,7 +551,8 @@ def score_path(runs: list[RunView], path: pd.DataFrame | None) -> alt.TopLevelMi
     return alt.vconcat(line, strip).resolve_scale(x="shared")
 
 
-COMPARISON_MEASURES = ("wrongful_share_of_list_days", "listed_end", "listings_new",
+COMPARISON_MEASURES = ("wrongful_share_of_list_days", "listed_end", "listed_association_end",
+                       "listings_new",
                        "residents_ever_wrongfully_listed", "wrongful_blocks_per_100k",
                        "records_created_false", "records_created_misattributed")
 
@@ -614,7 +618,9 @@ def comparison_chart(table: pd.DataFrame, labels: list[str], *, level: float = 0
 
 CHARTS: list[ChartSpec] = [
     ChartSpec("list_sizes", "List sizes over time",
-              "Residents on any black list, and the members of each list (residents, or "
+              "Residents on a black list through their own records, score or firm, those "
+              "listed only through association (a household member), and the members of "
+              "each list (residents, or "
               "firms on firm lists; red lists included), day by day. Each panel has its own "
               "axis; wrongly listed residents are in the Wrongful listings chart.",
               list_sizes),

@@ -169,8 +169,15 @@ def key_figures(runs: list[RunView]) -> str:
         ("residents", "residents", ",", True), ("days", "days", ",", False),
         ("listed at end", "listed_end", ",", True),
         ("listed per 100k at end", "listed_per_100k_end", ",.0f", False),
+        ("listed only through association at end", "listed_association_end", ",", True),
         ("new listings", "listings_new", ",", True),
         ("wrongful share of list-days", "wrongful_share_of_list_days", ".1%", False),
+        ("wrongful share of association list-days",
+         "wrongful_share_of_association_list_days", ".1%", False),
+        ("obligations performed by residents", "obligations_performed_resident", ",", True),
+        ("obligations performed by firms", "obligations_performed_firm", ",", True),
+        ("lawful posts lost to the system", "lawful_speech_lost", ",.0f", True),
+        ("accounts removed at end", "accounts_removed_end", ",", True),
         ("records created", "records_created", ",", True),
         ("false records", "records_created_false", ",", True),
         ("misattributed records", "records_created_misattributed", ",", True),
@@ -302,8 +309,8 @@ def resident_section(runs: list[RunView], pool: DataPool) -> tuple[str, str]:
             f"{o.get('blocked', 0)} attempts blocked"
             + (f"; {o['green_days']} days saved by the green channel" if o.get("green_days")
                else "")
-            + ("; caught in a feedback loop (listed again after an income shock)"
-               if o.get("trapped") else "") + ".") + "</p>")
+            + ("; listed while an income shock lasted"
+               if o.get("listings_during_shock") else "") + ".") + "</p>")
     parts.append("<h3>Records</h3>")
     shown = life.records.head(MAX_RECORD_ROWS)
     parts.append(frame_table(shown, "records") if len(shown) else "<p>No records.</p>")

@@ -111,7 +111,7 @@ def life(runs: list[RunView]) -> ResidentLife | None:
     res = first.table("residents")
     row = res[res["resident"] == rid].iloc[0]
     outcome_cols = ("final_score", "listed_days", "wrongful_days", "blocked", "green_days",
-                    "trapped")
+                    "listings", "shocked", "listings_during_shock")
     attrs = {k: str(row[k]) for k in res.columns
              if k not in ("resident", *outcome_cols)}
     if attrs.get("employer") in ("-1", "None", "nan"):

@@ -415,6 +415,8 @@ class Performance(Strict):
     rate: Rate
     multipliers: Multipliers
     removal_days: Annotated[int, Field(ge=0, le=3650)] = 3
+    listed_multiplier: Annotated[float, Field(ge=1, le=1000)] = Field(
+        1.0, description="factor on the rate while the subject is on a black list")
 
 
 class Appeals(Strict):
@@ -438,6 +440,22 @@ class Repair(Strict):
     after_days: Annotated[int, Field(ge=0, le=36500)] = 365
     rate: Rate
     acts: list[Name] | None = Field(None, description="acts it applies to; null = all negative")
+
+
+class AccountRemoval(Strict):
+    """A speech sanction: residents on any of ``lists`` lose their account (no posts,
+    lawful or not) while they are on it."""
+
+    lists: list[Name] = Field(min_length=1)
+    starts: dt.date | None = None
+
+
+class LawfulSpeech(Strict):
+    """Lawful posting, counted in aggregate (no event per post): expected posts per
+    resident and day, times attribute multipliers; chilled like speech acts."""
+
+    posts_per_day: Annotated[float, Field(ge=0, le=1000)]
+    multipliers: Multipliers
 
 
 class Remedies(Strict):
@@ -479,6 +497,18 @@ class Policy(Strict):
         default_factory=dict, description="action -> which lists fast-track it"
     )
     remedies: Remedies = Field(default_factory=Remedies)
+    account_removal: AccountRemoval | None = Field(
+        None, description="lists whose members lose their account (null = none)")
+
+
+class Awareness(Strict):
+    """Who knows the system: deterrence reaches only aware residents."""
+
+    base: DatedProbability = Field(description="share of residents aware of the system")
+    household_listed: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.5, description="awareness once a household member has been listed")
+    listed: Annotated[float, Field(ge=0, le=1)] = Field(
+        1.0, description="awareness once listed oneself")
 
 
 class Deterrence(Strict):
@@ -491,6 +521,11 @@ class Deterrence(Strict):
     personal: Annotated[float, Field(ge=0, le=1)] = Field(
         0.3, description="further reduction while the resident has an active negative record"
     )
+    sanctions: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="further reduction while the act's records can bring a sanction in "
+        "force that day")
+    awareness: Awareness | None = Field(
+        None, description="who is aware of the system (null = everybody)")
 
 
 class Chilling(Strict):
@@ -553,6 +588,8 @@ class Scenario(Strict):
     policy: Policy = Field(default_factory=Policy)
     actions: dict[Name, Action] = Field(default_factory=dict)
     feedback: Feedback = Field(default_factory=Feedback)
+    lawful_speech: LawfulSpeech | None = Field(
+        None, description="lawful posting counted in aggregate (null = not modelled)")
     outputs: Outputs = Field(default_factory=Outputs)
     uncertain: Uncertain = Field(
         default_factory=dict,
@@ -688,6 +725,15 @@ def reference_problems(s: Scenario) -> list[dict]:
             table = attrs if s.acts[a].subject == "resident" else firm_attrs
             check_multipliers(perf.multipliers, f"policy.remedies.perform.{a}.multipliers",
                               table)
+    ar = s.policy.account_removal
+    if ar is not None:
+        for i, lst in enumerate(ar.lists):
+            if need(lst, lists, f"policy.account_removal.lists[{i}]", "list"):
+                if list_subject(s, lst) != "resident":
+                    add(f"policy.account_removal.lists[{i}]", lst,
+                        "accounts are residents'; name a resident list")
+    if s.lawful_speech is not None:
+        check_multipliers(s.lawful_speech.multipliers, "lawful_speech.multipliers", attrs)
     if rem.repair is not None and rem.repair.acts:
         for i, a in enumerate(rem.repair.acts):
             need(a, acts, f"policy.remedies.repair.acts[{i}]", "act")

@@ -2,7 +2,8 @@
 
 The twin keeps everything that happens without the system (acts at their unsanctioned
 rates, departments keeping their own records, residents attempting actions) and removes
-the system itself: no list, no sanction, no green channel, and no department shares into
+the system itself: no list, no sanction, no green channel, no account removal, and no
+department shares into
 the pooled platform, so no score moves.  Any behavioural feedback the scenario switches on
 (deterrence, chilling) then has nothing to respond to.
 
@@ -34,6 +35,7 @@ def system_off(scenario: Scenario) -> Scenario:
     for key in SYSTEM_SECTIONS:
         if key in policy and isinstance(policy[key], dict):
             policy[key] = {}
+    policy["account_removal"] = None
     for dept in data.get("departments", {}).values():
         dept["shares_from"] = None
     # unknowns of the removed system (a list's extension, a sanction's enforcement) go too
@@ -44,6 +46,20 @@ def system_off(scenario: Scenario) -> Scenario:
         f"System-off twin of {scenario.name}: same population and acts, no pooled "
         "platform, lists, sanctions or rewards. " + scenario.description
     )
+    return Scenario.model_validate(data)
+
+
+def economic_loop_off(scenario: Scenario) -> Scenario:
+    """The scenario with its economic feedback loop switched off (the loop-off twin):
+    blocks still happen, but no income shock raises any act's rate.
+
+    >>> from scslab.scenario.loader import load_scenario
+    >>> economic_loop_off(load_scenario("tiny")).feedback.economic.enabled
+    False
+    """
+    data = scenario.model_dump(mode="python", exclude={"end"})
+    data["feedback"]["economic"]["enabled"] = False
+    data["name"] = f"{scenario.name}_loop_off"[:60]
     return Scenario.model_validate(data)
 
 

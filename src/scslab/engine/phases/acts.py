@@ -9,8 +9,10 @@ have (its income-shocked rate for residents), so every scenario sees the same ca
   multipliers), otherwise at the base rate;
 * chilling: speech acts fall with surveillance (the platform scores them) and with the
   salience of sanctions (the share of residents listed);
-* deterrence: negative acts fall with the general risk (the platform scores them) and,
-  for a resident with a negative record on the platform, the personal one.
+* deterrence: negative acts fall, for residents aware of the system (phases/awareness.py),
+  with the general risk (the platform scores them; their records can bring a sanction in
+  force) and, for a resident with a negative record on the platform, the personal one;
+* account removal: a resident whose account is removed makes no speech act.
 
 An act is recorded by each department that records its type, with the department's
 coverage, and may be misattributed to another subject of the unit.  Departments also
@@ -39,6 +41,7 @@ from scslab.engine.layout import (
     PROV_MISATTRIBUTED,
     PROV_TRUE,
     ST_FREE,
+    ST_NASSOC,
     ST_NBLK,
     ST_NDIRTY,
     ST_NLISTED,
@@ -46,6 +49,7 @@ from scslab.engine.layout import (
     ST_NREC,
     ident,
 )
+from scslab.engine.phases.awareness import is_aware
 from scslab.engine.records import new_record
 from scslab.engine.room import DONE, NEED_ROOM, short_of_room
 from scslab.rng import (
@@ -113,11 +117,15 @@ def chilling(p, surveillance, scored, salience, listed_share):
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def deterrence(p, general, scored, personal, has_negative_record):
-    """A negative act's rate under the general risk of sanctions (when the platform scores
-    the act) and, for a subject with a negative record on the platform, the personal
-    one."""
-    p *= 1.0 - general * scored
+def deterrence(p, general, scored, sanctions, sanctioned, aware, personal,
+               has_negative_record):
+    """A negative act's rate under the general risk, for a subject aware of the system:
+    ``general`` while the platform scores the act, ``sanctions`` while its records can
+    bring a sanction in force that day; and, for a subject with a negative record on the
+    platform (aware of it or not), the personal one."""
+    if aware:
+        p *= 1.0 - general * scored
+        p *= 1.0 - sanctions * sanctioned
     if has_negative_record:
         p *= 1.0 - personal
     return p
@@ -166,7 +174,8 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
     n_rec = st[ST_NREC]
     n_dirty = st[ST_NDIRTY]
     n_log = st[ST_NLOG]
-    n_listed = st[ST_NLISTED]
+    # residents on a black list by any route: the salience of sanctions
+    n_listed = st[ST_NLISTED] + st[ST_NASSOC]
     status = DONE
     while has_events(top, PHASE_ACTS, t):
         # before each step: room for what it may add, or stop; the caller grows the
@@ -197,7 +206,10 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
                                          m.chilling_salience,
                                          n_listed / n / m.chilling_salience_share)
                 elif m.deterrence_on and m.act_negative[a]:
+                    aware = is_aware(S.aware_u, S.exposure, e, m.awareness_base[t],
+                                     m.awareness_household, m.awareness_listed)
                     p_now = deterrence(p_now, m.deterrence_general, m.act_scored[a, t],
+                                       m.deterrence_sanctions, m.act_sanctioned[a, t], aware,
                                        m.deterrence_personal, S.neg_active[e] > 0)
             x0, x1, _, _ = words4(k0, k1, stream(ACT, a), key, c + 1)
             t2 = t + geometric_gap(to_uniform(x0), p_cand)
@@ -206,6 +218,9 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
                                        EV_ACT, e, a, c + 1, word(x1), p_base)
             if u1 * p_cand >= p_now:
                 continue  # thinned: the act does not happen today
+            if m.act_speech[a] and S.account_removed.size and S.account_removed[e]:
+                out.speech_acts_removed[t] += 1  # no account: the post is not made
+                continue
             out.acts[a, t] += 1
             # departments that record the act: coverage, then misattribution
             for qq in range(m.act_pair_ptr[a], m.act_pair_ptr[a + 1]):

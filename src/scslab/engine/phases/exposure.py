@@ -187,7 +187,6 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
             if m.economic_on and m.shock_days[k] > 0:
                 # economic feedback: an income shock (phases/acts.py reads shock_until)
                 S.shock_until[i] = max(S.shock_until[i], t + m.shock_days[k])
-                S.shock_flag[i] = True
                 S.shocked[i] = True
                 out.shocks[t] += 1
             if m.retry_p[k] > 0.0 and r < MAX_RETRIES and u_retry < m.retry_p[k]:

@@ -14,7 +14,9 @@ list by list, whether it is on the list on all records and on true records only
 * escalation (firms): on the source list for ``after_days``.
 
 Then its tier, its list counts and trace rows, the entities linked to it, and for a
-resident its listing spells (listed, wrongfully listed) and its attempt chains.
+resident its listing spells (listed through its own records, score or firm, and wrongfully
+so; listed only through association, and wrongfully so), its exposure (awareness), its
+account (account removal) and its attempt chains.
 """
 
 from __future__ import annotations
@@ -48,20 +50,25 @@ from scslab.engine.layout import (
     RESIDENT_KIND,
     ST_D,
     ST_FREE,
+    ST_NASSOC,
+    ST_NASSOC_WRONG,
     ST_NBLK,
     ST_NDIRTY,
     ST_NEW,
     ST_NLISTED,
     ST_NLOG,
     ST_NREC,
+    ST_NREMOVED,
     ST_NWRONG,
     ST_OFF,
     listed_mask_of,
     lists_of,
     rightful_of,
 )
+from scslab.engine.phases.awareness import expose
 from scslab.engine.phases.exposure import guardian_lists, start_attempts
 from scslab.engine.phases.metrics import period_add
+from scslab.engine.phases.speech import POSTING_REMOVED, posting_rate
 from scslab.engine.records import record_listing
 from scslab.engine.room import DONE, NEED_ROOM, short_of_room
 from scslab.engine.score import effective_score, tier_of
@@ -156,6 +163,9 @@ def listing_phase(m, out, S, T, st, t, n, gid0, room_q, room_r):
     d = st[ST_D]
     n_listed = st[ST_NLISTED]
     n_wrong = st[ST_NWRONG]
+    n_assoc = st[ST_NASSOC]
+    n_assoc_wrong = st[ST_NASSOC_WRONG]
+    n_removed = st[ST_NREMOVED]
     new_today = st[ST_NEW]
     off_today = st[ST_OFF]
     status = DONE
@@ -272,19 +282,22 @@ def listing_phase(m, out, S, T, st, t, n, gid0, room_q, room_r):
         if kind == FIRM_KIND:
             continue
 
-        # ---- spells of a resident on a black list, and wrongfully on one; a second
-        # listing after an income shock is a poverty trap
-        was_black = (old & m.black_mask) != 0
-        is_black = (lists & m.black_mask) != 0
-        is_wrong = is_black and (lists & rightful & m.black_mask) == 0
+        # ---- spells of a resident on a black list through its own records, score or firm
+        # (own route), and wrongfully so; listings only through association (household)
+        # are counted apart, wrongful when the relative's listing is
+        was_black = (old & m.own_black_mask) != 0
+        is_black = (lists & m.own_black_mask) != 0
+        is_wrong = is_black and (lists & rightful & m.own_black_mask) == 0
         if is_black and not was_black:
             n_listed += 1
             new_today += 1
             period_add(gp, codes, e, P_NEW_LISTINGS, t, -1, 1.0, pstart)
             S.listed_since[e] = t
-            if S.ever_listed[e] and S.shock_flag[e]:
-                S.trapped[e] = True
             S.ever_listed[e] = True
+            S.listings_i[e] += 1
+            if S.shock_until[e] > t:  # descriptive: a listing while an income shock lasts
+                S.listings_during_shock[e] += 1
+            expose(S.exposure, S.hh_lo, S.hh_hi, e)
         elif was_black and not is_black:
             n_listed -= 1
             off_today += 1
@@ -301,6 +314,30 @@ def listing_phase(m, out, S, T, st, t, n, gid0, room_q, room_r):
             period_add(gp, codes, e, P_WRONGFUL_DAYS, S.wrong_since[e], t, 1.0, pstart)
             out.wrong_spell_hist[min(t - S.wrong_since[e], D)] += 1
         S.wrongful[e] = is_wrong
+        if m.association_black_mask:
+            am = m.association_black_mask
+            was_assoc = not was_black and (old & am) != 0
+            is_assoc = not is_black and (lists & am) != 0
+            was_assoc_wrong = was_assoc and (old & old_rightful & am) == 0
+            is_assoc_wrong = is_assoc and (lists & rightful & am) == 0
+            if is_assoc and not was_assoc:
+                n_assoc += 1
+                S.association_since[e] = t
+                S.ever_association[e] = True
+            elif was_assoc and not is_assoc:
+                n_assoc -= 1
+                S.association_days[e] += t - S.association_since[e]
+            n_assoc_wrong += int(is_assoc_wrong) - int(was_assoc_wrong)
+
+        # ---- account removal (a speech sanction): no posts while on a removing list
+        if S.account_removed.size:
+            rm = t >= m.removal_start and (lists & m.removal_mask) != 0
+            if rm != S.account_removed[e]:
+                S.account_removed[e] = rm
+                n_removed += 1 if rm else -1
+                if m.lawful_on:
+                    S.speech_rates[POSTING_REMOVED] += (1.0 if rm else -1.0) * posting_rate(
+                        m.lawful_rate, m.lawful_mult, codes, e)
 
         # ---- exposure: attempt chains for the actions e's lists restrict or reward; a
         # child's (actions taken for it) follow its guardians' lists, so a guardian's
@@ -329,6 +366,9 @@ def listing_phase(m, out, S, T, st, t, n, gid0, room_q, room_r):
     st[ST_D] = d
     st[ST_NLISTED] = n_listed
     st[ST_NWRONG] = n_wrong
+    st[ST_NASSOC] = n_assoc
+    st[ST_NASSOC_WRONG] = n_assoc_wrong
+    st[ST_NREMOVED] = n_removed
     st[ST_NEW] = new_today
     st[ST_OFF] = off_today
     return status

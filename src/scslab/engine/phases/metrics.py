@@ -12,14 +12,16 @@ from scslab.engine.layout import (
     M_BLOCKED_WRONGFUL,
     M_EVER_BLOCKED,
     M_EVER_LISTED,
+    M_EVER_LISTED_ASSOCIATION,
     M_EVER_WRONGFUL,
     M_FINAL_SCORE_SUM,
     M_GREEN_CHANNEL_DAYS_SAVED,
+    M_LISTED_ASSOCIATION_DAYS,
     M_LISTED_DAYS,
+    M_LISTINGS_DURING_SHOCK,
     M_RECORDS,
     M_RESIDENTS,
     M_SHOCKED,
-    M_TRAPPED,
     M_WITH_RECORD,
     M_WRONGFUL_DAYS,
     P_LISTED_DAYS,
@@ -27,13 +29,18 @@ from scslab.engine.layout import (
     RESIDENT_KIND,
     SCORE_BIN,
     SCORE_BINS,
+    ST_NASSOC,
+    ST_NASSOC_WRONG,
     ST_NEW,
     ST_NLISTED,
+    ST_NREMOVED,
     ST_NWRONG,
     ST_OFF,
     ST_RECACT,
     lists_of,
 )
+from scslab.engine.phases.acts import chilling
+from scslab.engine.phases.speech import add_lawful_speech
 from scslab.engine.score import effective_score
 
 
@@ -61,10 +68,21 @@ def period_add(gp, codes, i, mi, a, b, value, pstart):
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def add_day_sums(m, out, S, st, t):
+def add_day_sums(m, out, S, st, t, n):
     """The stocks and flows of day t, after its last phase."""
     out.listed[t] += st[ST_NLISTED]
     out.listed_wrongful[t] += st[ST_NWRONG]
+    out.listed_association[t] += st[ST_NASSOC]
+    out.listed_association_wrongful[t] += st[ST_NASSOC_WRONG]
+    out.accounts_removed[t] += st[ST_NREMOVED]
+    if m.lawful_on:
+        chill = 1.0
+        if m.chilling_on and n > 0:
+            chill = chilling(1.0, m.chilling_surveillance, m.speech_scored[t],
+                             m.chilling_salience,
+                             (st[ST_NLISTED] + st[ST_NASSOC]) / n / m.chilling_salience_share)
+        add_lawful_speech(out.lawful_posts, out.lawful_speech_lost, out.lawful_posts_removed,
+                          S.speech_rates, t, chill)
     out.listed_new[t] += st[ST_NEW]
     out.delisted[t] += st[ST_OFF]
     out.records_active[t] += st[ST_RECACT]
@@ -103,9 +121,12 @@ def add_closing_sums(m, out, S, final_score, n, nf):
     codes = S.gcodes  # groups: children apart (population/build.py group_codes)
     gp, totals, group = out.group_period, out.totals, out.group
     for i in range(n):
-        if (lists_of(S.listed_mask[i]) & m.black_mask) != 0:
+        if (lists_of(S.listed_mask[i]) & m.own_black_mask) != 0:
             S.listed_days[i] += D - S.listed_since[i]
             period_add(gp, codes, i, P_LISTED_DAYS, S.listed_since[i], D, 1.0, m.period_start)
+        if S.ever_association[i] and (lists_of(S.listed_mask[i]) & m.own_black_mask) == 0 and (
+                lists_of(S.listed_mask[i]) & m.association_black_mask) != 0:
+            S.association_days[i] += D - S.association_since[i]
         if S.wrongful[i]:
             S.wrong_days[i] += D - S.wrong_since[i]
             period_add(gp, codes, i, P_WRONGFUL_DAYS, S.wrong_since[i], D, 1.0, m.period_start)
@@ -126,8 +147,13 @@ def add_closing_sums(m, out, S, final_score, n, nf):
         add_measure(totals, group, codes, i, M_GREEN_CHANNEL_DAYS_SAVED,
                     S.green_channel_days_saved[i])
         add_measure(totals, group, codes, i, M_SHOCKED, 1.0 if S.shocked[i] else 0.0)
-        add_measure(totals, group, codes, i, M_TRAPPED, 1.0 if S.trapped[i] else 0.0)
+        add_measure(totals, group, codes, i, M_LISTINGS_DURING_SHOCK,
+                    float(S.listings_during_shock[i]))
         add_measure(totals, group, codes, i, M_EVER_BLOCKED, 1.0 if S.blocked_i[i] > 0 else 0.0)
+        add_measure(totals, group, codes, i, M_EVER_LISTED_ASSOCIATION,
+                    1.0 if S.ever_association[i] else 0.0)
+        add_measure(totals, group, codes, i, M_LISTED_ASSOCIATION_DAYS,
+                    float(S.association_days[i]))
         for k in range(codes.shape[0]):
             out.score_hist[k, codes[k, i], b] += 1
     out.firms[0] += nf

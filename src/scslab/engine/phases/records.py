@@ -21,6 +21,7 @@ from scslab.engine.layout import (
     EV_REPAIR,
     EV_WAKE,
     F_ARG,
+    F_COUNTER,
     F_ENTITY,
     F_KIND,
     PHASE_RECORDS,
@@ -45,18 +46,19 @@ from scslab.engine.layout import (
     ST_NLOG,
     ST_NREC,
     ST_RECACT,
+    lists_of,
 )
 from scslab.engine.phases.listing import mark
 from scslab.engine.phases.remedies import (
     appeal_filed,
     appeal_won,
-    multiplied,
     performance_day,
+    performance_rate,
     repair_day,
 )
 from scslab.engine.records import record_key
 from scslab.engine.room import DONE, NEED_ROOM, short_of_room
-from scslab.rng import APPEAL, REMEDY, REPAIR, stream, uniform4
+from scslab.rng import APPEAL, PERFORMANCE, REMEDY, REPAIR, geometric_gap, stream, uniform4
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
@@ -154,14 +156,16 @@ def records_phase(m, out, S, T, st, t, n, gid0, fgid0, room_q, room_r):
             lm = m.act_list_mask[a]
             rec[r, R_EXT] |= extensions(lm, m.list_ext_p, rem[1])
             if performs:
-                if e < n:
-                    pp = multiplied(m.perform_p[a], m.perform_mult[a], S.codes, e)
-                else:
-                    pp = multiplied(m.perform_p[a], m.perform_fmult[a], S.fcodes, e - n)
-                tp = performance_day(t, rem[0], pp)
+                pp = performance_rate(m.perform_p[a], m.perform_mult[a], m.perform_fmult[a],
+                                      S.codes, S.fcodes, e, n)
+                # listing raises the rate: candidates at the listed rate, thinned on their
+                # day to the rate of the day (counter 1 on: a candidate to thin)
+                p_top = min(1.0, pp * m.perform_listed[a])
+                tp = performance_day(t, rem[0], p_top)
                 if tp < D:
                     n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_RECORDS,
-                                           max(tp, t), EV_PERFORM, e, r, 0, 0, 0.0)
+                                           max(tp, t), EV_PERFORM, e, r,
+                                           1 if p_top > pp else 0, 0, 0.0)
             if m.appeals_on and e < n and (pts < 0 or (lm & m.black_mask)):
                 v = uniform4(k0, k1, stream(APPEAL, ks), kid, kc)
                 if appeal_filed(v, m.appeal_notified[t], m.notice_if, m.notice_else,
@@ -185,8 +189,23 @@ def records_phase(m, out, S, T, st, t, n, gid0, fgid0, room_q, room_r):
         elif kind == EV_PERFORM:
             if rec[r, R_PERFORMED] < NEVER:
                 continue
+            c = evb[bk, sl, F_COUNTER]
+            if c > 0:  # a candidate: performed at the listed rate only while listed
+                pp = performance_rate(m.perform_p[a], m.perform_mult[a], m.perform_fmult[a],
+                                      S.codes, S.fcodes, e, n)
+                p_top = min(1.0, pp * m.perform_listed[a])
+                listed = (lists_of(S.listed_mask[e]) & m.black_mask) != 0
+                kid, kc, ks = record_key(rec, r, n, gid0, fgid0)
+                v = uniform4(k0, k1, stream(PERFORMANCE, ks), kid, kc * 65536 + c)
+                if v[0] * p_top >= (p_top if listed else pp):
+                    tn = t + geometric_gap(v[1], p_top)
+                    if tn < D:
+                        n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk,
+                                               PHASE_RECORDS, tn, EV_PERFORM, e, r, c + 1, 0,
+                                               0.0)
+                    continue
             rec[r, R_PERFORMED] = t
-            out.performed[t] += 1
+            out.performed[0 if e < n else 1, t] += 1
             td = t + m.perform_removal[a]  # the listing ends then: wake the entity
             if td > t and td < D:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_RECORDS, td,

@@ -5,8 +5,10 @@ Each is decided when a record turns on (phases/records.py), from draws keyed to 
 event of the records phase on its day:
 
 * performance (true records of acts with a ``perform`` rate): the obligation is performed
-  after a geometric wait, at a rate that depends on means (attribute multipliers); the
-  record's listings end ``removal_days`` later;
+  after a geometric wait, at a rate that depends on means (attribute multipliers) and,
+  with a ``listed_multiplier``, rises while the subject is on a black list (candidates at
+  the listed rate, thinned to the rate of the day by their own keyed draws); the record's
+  listings end ``removal_days`` later;
 * appeal (residents' negative or black-listing records): noticed (more often when
   notified), filed (always against a wrong record, sometimes against a true one), decided
   after filing and review; success removes the record;
@@ -27,6 +29,15 @@ def multiplied(base, mult, codes, i):
     for k in range(codes.shape[0]):
         v *= mult[k, codes[k, i]]
     return min(v, 1.0)
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def performance_rate(base, mult, fmult, codes, fcodes, e, n):
+    """Entity e's daily rate of performing an obligation while not listed (residents' and
+    firms' attribute multipliers)."""
+    if e < n:
+        return multiplied(base, mult, codes, e)
+    return multiplied(base, fmult, fcodes, e - n)
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
