@@ -378,7 +378,7 @@ def _drop_uncertain_under_removed(data: dict, over: dict) -> None:
     """An override that removes a part of the scenario (``--set policy.rewards=null``)
     removes the uncertain: entries of the parameters inside it too: what is not modelled
     has no unknown.  Entries elsewhere are kept and checked as usual."""
-    removed = [".".join(p) for p in _flatten_paths(over) if _value_at(over, p) is None]
+    removed = list(_removed_paths(over))
     block = data.get("uncertain")
     if not removed or not isinstance(block, dict):
         return
@@ -386,10 +386,14 @@ def _drop_uncertain_under_removed(data: dict, over: dict) -> None:
         del block[key]
 
 
-def _value_at(d: dict, path: tuple):
-    for k in path:
-        d = d[k]
-    return d
+def _removed_paths(d: dict, prefix: str = ""):
+    """The dotted paths an override sets to null."""
+    for k, v in d.items():
+        path = f"{prefix}{k}"
+        if v is None:
+            yield path
+        elif isinstance(v, dict):
+            yield from _removed_paths(v, path + ".")
 
 
 def _flatten_paths(d: dict, prefix: tuple = ()) -> set[tuple]:
