@@ -371,6 +371,14 @@ def Reproduce(preview: Preview, folder: Path):
     solara.HTML(tag="pre", classes=["yaml"], unsafe_innerHTML=esc(text))
 
 
+@solara.component
+def Progress(fraction: float):
+    """A progress bar at ``fraction`` (0 to 1).  Vuetify 3 reads the bar's position from
+    ``model_value`` (``solara.ProgressLinear`` sets ``value``, which it ignores)."""
+    solara.v.ProgressLinear(model_value=round(100 * fraction, 1), color="primary",
+                            height=6, class_="progress")
+
+
 def follow(job, tick, seconds: float) -> None:
     """Bump ``tick`` (a redraw) every ``seconds`` while ``job()`` runs, and once when it
     ends; return at once when there is no running job."""
@@ -389,6 +397,7 @@ def FullScale(preview: Preview, services: Services):
     runs = services.fullruns
     folder = folder_for(runs.root, preview.base, preview.seed, preview.sets)
     tick = solara.use_reactive(0)
+    _ = tick.value  # read in the render: a tick (from the watch below) redraws this panel
     job: FullRun | None = runs.get(folder)
 
     def start():
@@ -412,7 +421,7 @@ def FullScale(preview: Preview, services: Services):
             solara.Button("Run the full-scale version", on_click=start, color="primary",
                           classes=["fullrun-start"])
         if job is not None:
-            solara.ProgressLinear(value=job.fraction * 100 if job.state != "failed" else 0)
+            Progress(job.fraction if job.state != "failed" else 0.0)
             solara.HTML(tag="div", classes=["fullrun-state"], attributes={
                 "data-state": job.state, "data-done": str(job.done),
                 "data-total": str(job.total)},
@@ -440,6 +449,7 @@ def Uncertainty(preview: Preview, services: Services):
     measure = solara.use_reactive(shown[0] if shown else "")
     screens = services.screens
     tick = solara.use_reactive(0)
+    _ = tick.value  # read in the render: a tick (from the watch below) redraws this panel
     job = screens.get(key)
 
     def watch():
@@ -484,7 +494,7 @@ def Uncertainty(preview: Preview, services: Services):
         solara.Button("Run the sensitivity screen", on_click=start, classes=["screen-start"])
     if job is None:
         return
-    solara.ProgressLinear(value=job.fraction * 100 if job.state != "failed" else 0)
+    Progress(job.fraction if job.state != "failed" else 0.0)
     solara.HTML(tag="div", classes=["screen-state"], attributes={"data-state": job.state},
                 unsafe_innerHTML=esc(f"{job.state}: {job.fraction:.0%}. {job.message}"))
     if job.state != "done" or measure.value not in job.result.measures:

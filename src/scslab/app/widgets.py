@@ -165,8 +165,9 @@ class Download(ipyvue.VueTemplate):
     payload = traitlets.Bytes(None, allow_none=True).tag(sync=True)
     fetch = traitlets.Any(None)  # () -> bytes; stays in Python
 
+    # not ``_send``: that name is ipywidgets' own, for every message to the browser
     @traitlets.observe("request")
-    def _send(self, change) -> None:
+    def _on_request(self, change) -> None:
         if change["new"] and self.fetch is not None:
             data = self.fetch()
             self.payload = data.encode() if isinstance(data, str) else bytes(data)
