@@ -22,10 +22,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app_out(tmp_path_factory):
+    """Where the app's full-scale runs write (its ``--out``)."""
+    return tmp_path_factory.mktemp("app-runs")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, app_out):
     """Start ``scslab app`` and wait until it says where it serves."""
     port = free_port()
-    out = tmp_path_factory.mktemp("app-runs")
+    out = app_out
     log = tmp_path_factory.mktemp("app-log") / "app.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen(

@@ -377,7 +377,8 @@ def test_a_users_file_is_never_overwritten_by_a_report_or_a_calibration(tmp_path
     scenario = tmp_path / "mine.yaml"
     scenario.write_text("extends: minimal\nname: mine\n")
     # refused before the fit starts (it would take minutes at this size)
-    refused(scslab_cli("calibrate", "minimal", "--targets", "documented-china", "--params",
+    refused(scslab_cli("calibrate", "minimal", "--method", "lsq", "--targets", "documented-china",
+                       "--params",
                        "acts.negative.rate.per_day", "--out", scenario),
             "exists and was not written by scslab")
     assert scenario.read_text() == "extends: minimal\nname: mine\n"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from scslab.cli import app
 from scslab.experiments.posterior import Posterior
-from scslab.report.html import write_report
+from scslab.report.kinds import ReportError, write_report_of
 from scslab.report.uncertainty import (
     calibration_sections,
     directory_kind,
@@ -88,7 +88,7 @@ def test_report_command_reads_uncertainty_directories_and_refuses_a_mix(tmp_path
     from scslab.outputs.rundir import write_run
     write_run(run_dir, manifest=tiny_run.manifest, summary=tiny_run.summary,
               tables=tiny_run.tables())
-    with pytest.raises(Exception, match="not both at once"):
-        write_report([d, run_dir], tmp_path / "r.html")
+    with pytest.raises(ReportError, match="directories of one kind"):
+        write_report_of([d, run_dir], tmp_path / "r.html")
     res = CliRunner().invoke(app, ["report", str(d), "-o", str(tmp_path / "r.html")])
     assert res.exit_code == 2 and "sensitivity" in res.output

@@ -189,10 +189,23 @@ def ListsRow(item: Item, value: str, set_value, columns: str):
 
 
 @solara.component
-def LeverBlock(lever: Lever, items: list[Item], config: Config, set_config,
-               problems: dict[str, list[str]]):
+def LeverBlock(lever: Lever, items: list[Item], values: tuple[str | None, ...], set_items,
+               errors: tuple[tuple[str, ...], ...]):
     """One lever: label, meaning, its controls in this scenario, and beside each the
-    command line's message for a bad value."""
+    command line's message for a bad value.
+
+    ``values`` holds each item's value in the page's configuration (``None``: the
+    scenario's own), ``errors`` each item's messages, and ``set_items({key: value})``
+    moves items (``None``: back to the scenario's value).  These arguments change only
+    when this lever's items do, so moving one lever redraws that lever alone."""
+    current = {it.key: it.baseline if v is None else v
+               for it, v in zip(items, values, strict=True)}
+    problems = {it.key: list(e) for it, e in zip(items, errors, strict=True)}
+    moved = {it.key for it, v in zip(items, values, strict=True) if v is not None}
+
+    def set_config_value(key: str, value: str, baseline: str) -> None:
+        set_items({key: None if value == baseline else value})
+
     with solara.Div(classes=["lever", f"lever-{css_key(lever.key)}"]):
         solara.HTML(tag="h3", unsafe_innerHTML=esc(lever.label))
         solara.HTML(tag="p", unsafe_innerHTML=esc(lever.meaning), classes=["meaning"])
@@ -211,22 +224,20 @@ def LeverBlock(lever: Lever, items: list[Item], config: Config, set_config,
                     solara.HTML(tag="div", unsafe_innerHTML=esc(name.replace("_", " ")),
                                 classes=["head"])
             for item in items:
-                value = config.values.get(item.key, item.baseline)
-                ListsRow(item, value, lambda v, k=item.key, b=item.baseline: set_config(
-                    config.with_value(k, None if v == b else v)), cols)
+                ListsRow(item, current[item.key], lambda v, k=item.key, b=item.baseline:
+                         set_config_value(k, v, b), cols)
             for item in items:
                 FieldError(problems.get(item.key, []))
-            changed = [it for it in items if it.key in config.values]
-            if changed:
+            if moved:
                 solara.Button("as in the scenario", text=True, classes=["reset"],
-                              on_click=lambda: set_config(_reset(config, changed)))
+                              on_click=lambda: set_items(dict.fromkeys(moved)))
             return
         for item in items:
-            value = config.values.get(item.key, item.baseline)
-            errors = problems.get(item.key, [])
+            value = current[item.key]
+            errors = problems[item.key]
 
             def set_value(v, key=item.key, base=item.baseline):
-                set_config(config.with_value(key, None if v == base else v))
+                set_config_value(key, v, base)
 
             with solara.Div(classes=["item", f"item-{css_key(item.key)}"]):
                 if lever.kind == "number":
@@ -249,16 +260,9 @@ def LeverBlock(lever: Lever, items: list[Item], config: Config, set_config,
                 base = item.shown or (f"scenario: {item.baseline}" if item.baseline else "")
                 if base:
                     solara.HTML(tag="div", unsafe_innerHTML=esc(base), classes=["baseline"])
-                if item.key in config.values:
+                if item.key in moved:
                     solara.Button("as in the scenario", text=True, classes=["reset"],
-                                  on_click=lambda k=item.key: set_config(
-                                      config.with_value(k, None)))
-
-
-def _reset(config: Config, items: list[Item]) -> Config:
-    for it in items:
-        config = config.with_value(it.key, None)
-    return config
+                                  on_click=lambda k=item.key: set_items({k: None}))
 
 
 def _choice_label(c: str) -> str:
@@ -308,7 +312,7 @@ def ChartBlock(view: ChartView, key: str):
     with solara.Div(classes=["chart-block", f"chart-{view.key}"]):
         solara.HTML(tag="h2", unsafe_innerHTML=esc(view.title))
         solara.HTML(tag="p", unsafe_innerHTML=esc(view.caption), classes=["caption"])
-        widgets.VegaChart.element(spec=view.spec, chart=view.key, drawn_key=key)
+        widgets.VegaChart.element(spec_json=view.spec_json, chart=view.key, drawn_key=key)
         with solara.Div(classes=["downloads"]):
             widgets.Download.element(label="PNG", filename=f"{view.key}.png",
                                      mime_type="image/png",
@@ -368,10 +372,32 @@ def Reproduce(preview: Preview, folder: Path):
 
 
 @solara.component
+def Progress(fraction: float):
+    """A progress bar at ``fraction`` (0 to 1).  Vuetify 3 reads the bar's position from
+    ``model_value`` (``solara.ProgressLinear`` sets ``value``, which it ignores)."""
+    solara.v.ProgressLinear(model_value=round(100 * fraction, 1), color="primary",
+                            height=6, class_="progress")
+
+
+def follow(job, tick, seconds: float) -> None:
+    """Bump ``tick`` (a redraw) every ``seconds`` while ``job()`` runs, and once when it
+    ends; return at once when there is no running job."""
+    j = job()
+    if j is None or j.state != "running":
+        return
+    while j is not None and j.state == "running":
+        time.sleep(seconds)
+        tick.value += 1
+        j = job()
+    tick.value += 1
+
+
+@solara.component
 def FullScale(preview: Preview, services: Services):
     runs = services.fullruns
     folder = folder_for(runs.root, preview.base, preview.seed, preview.sets)
     tick = solara.use_reactive(0)
+    _ = tick.value  # read in the render: a tick (from the watch below) redraws this panel
     job: FullRun | None = runs.get(folder)
 
     def start():
@@ -379,13 +405,9 @@ def FullScale(preview: Preview, services: Services):
         tick.value += 1
 
     def watch():
-        # redraw the bar while the run goes on
-        while True:
-            j = runs.get(folder)
-            tick.value += 1
-            if j is None or j.state != "running":
-                return
-            time.sleep(0.3)
+        # redraw the bar while the run goes on, and once when it ends; nothing otherwise
+        # (a tick would redraw this panel after every lever move)
+        follow(lambda: runs.get(folder), tick, 0.3)
 
     solara.lab.use_task(watch, dependencies=[str(folder), job is not None and job.state])
     s = preview.base.scenario
@@ -399,7 +421,7 @@ def FullScale(preview: Preview, services: Services):
             solara.Button("Run the full-scale version", on_click=start, color="primary",
                           classes=["fullrun-start"])
         if job is not None:
-            solara.ProgressLinear(value=job.fraction * 100 if job.state != "failed" else 0)
+            Progress(job.fraction if job.state != "failed" else 0.0)
             solara.HTML(tag="div", classes=["fullrun-state"], attributes={
                 "data-state": job.state, "data-done": str(job.done),
                 "data-total": str(job.total)},
@@ -419,22 +441,19 @@ def FullScale(preview: Preview, services: Services):
 def Uncertainty(preview: Preview, services: Services):
     """The scenario's uncertain parameters with their intervals, and on request a Morris
     screen of the variant ranking them by their effect on the chosen measure."""
-    table = parameter_intervals(preview.variant)
-    shown = [r.measure for r in key_figures(preview.comparison, preview.variant)]
     # hooks first, before any early return (Solara's rules of hooks)
-    measure = solara.use_reactive(shown[0] if shown else "")
     key = (preview.base.ref, preview.seed, tuple(preview.sets))
+    table, rows = solara.use_memo(lambda: _intervals(preview.variant), [key])
+    shown = solara.use_memo(lambda: [r.measure for r in key_figures(
+        preview.comparison, preview.variant)], [key])
+    measure = solara.use_reactive(shown[0] if shown else "")
     screens = services.screens
     tick = solara.use_reactive(0)
+    _ = tick.value  # read in the render: a tick (from the watch below) redraws this panel
     job = screens.get(key)
 
     def watch():
-        while True:
-            j = screens.get(key)
-            tick.value += 1
-            if j is None or j.state != "running":
-                return
-            time.sleep(0.5)
+        follow(lambda: screens.get(key), tick, 0.5)
 
     solara.lab.use_task(watch, dependencies=[key, job is not None and job.state])
     solara.HTML(tag="h2", unsafe_innerHTML="Parameter intervals and sensitivity")
@@ -446,10 +465,6 @@ def Uncertainty(preview: Preview, services: Services):
     solara.HTML(tag="p", classes=["caption"], unsafe_innerHTML=esc(
         f"The {len(table)} parameters the scenario declares uncertain: the value it runs "
         "with and the central 90% of the range it gives each."))
-    rows = "".join(
-        f"<tr><td><code>{esc(r.parameter)}</code></td><td>{esc(r.distribution)}</td>"
-        f"<td>{esc(yaml_number(r.value))}</td><td>[{esc(yaml_number(r.lo))}, "
-        f"{esc(yaml_number(r.hi))}]</td></tr>" for r in table.itertuples(index=False))
     solara.HTML(tag="details", classes=["parameter-intervals"], unsafe_innerHTML=(
         f"<summary>{len(table)} uncertain parameters</summary>"
         '<div style="overflow-x:auto"><table class="plain"><tr><th>parameter</th>'
@@ -479,7 +494,7 @@ def Uncertainty(preview: Preview, services: Services):
         solara.Button("Run the sensitivity screen", on_click=start, classes=["screen-start"])
     if job is None:
         return
-    solara.ProgressLinear(value=job.fraction * 100 if job.state != "failed" else 0)
+    Progress(job.fraction if job.state != "failed" else 0.0)
     solara.HTML(tag="div", classes=["screen-state"], attributes={"data-state": job.state},
                 unsafe_innerHTML=esc(f"{job.state}: {job.fraction:.0%}. {job.message}"))
     if job.state != "done" or measure.value not in job.result.measures:
@@ -493,6 +508,16 @@ def Uncertainty(preview: Preview, services: Services):
         f"<h3>What moves {esc(measure_label(measure.value, preview.variant))}</h3>"
         '<table class="plain"><tr><th>parameter</th><th>mu*</th><th>95% interval</th>'
         f"<th>sigma</th></tr>{body}</table>"))
+
+
+def _intervals(scenario) -> tuple:
+    """The uncertain parameters' table and its rows as HTML."""
+    table = parameter_intervals(scenario)
+    rows = "".join(
+        f"<tr><td><code>{esc(r.parameter)}</code></td><td>{esc(r.distribution)}</td>"
+        f"<td>{esc(yaml_number(r.value))}</td><td>[{esc(yaml_number(r.lo))}, "
+        f"{esc(yaml_number(r.hi))}]</td></tr>" for r in table.itertuples(index=False))
+    return table, rows
 
 
 def _num(v) -> str:
@@ -556,6 +581,19 @@ def Sandbox(config: Config | None = None, on_config=None, services: Services | N
 
 @solara.component
 def Levers(config: Config, set_config, base, problems: dict[str, list[str]]):
+    # hooks first, before the early return
+    latest = solara.use_ref((config, set_config))
+    latest.current = (config, set_config)
+
+    def move_items(changes: dict[str, str | None]) -> None:
+        now, push = latest.current  # the configuration as it is when the lever moves
+        for key, value in changes.items():
+            now = now.with_value(key, value)
+        push(now)
+
+    set_items = solara.use_memo(lambda: move_items, [])  # one function for every render
+    levers = solara.use_memo(lambda: items_of(base.scenario) if base is not None else [],
+                             [id(base)])  # the previewer keeps one Base per scenario
     shipped = list(shipped_scenarios())
     with solara.Div(classes=["lever", "lever-scenario"]):
         solara.Select("Scenario", values=shipped,
@@ -575,15 +613,17 @@ def Levers(config: Config, set_config, base, problems: dict[str, list[str]]):
         FieldError(problems.get("seed", []))
     if base is None:
         return
-    if config.values:
-        solara.Button("Reset every lever", text=True, classes=["reset-all"],
-                      on_click=lambda: set_config(Config(config.scenario, config.seed)))
+    with solara.Div(classes=["reset-all-box"]):  # always there: the levers below keep
+        if config.values:                          # their widgets when it appears
+            solara.Button("Reset every lever", text=True, classes=["reset-all"],
+                          on_click=lambda: set_config(Config(config.scenario, config.seed)))
     group = None
-    for lever, items in items_of(base.scenario):
+    for lever, items in levers:
         if lever.group != group:
             group = lever.group
             solara.HTML(tag="h2", unsafe_innerHTML=esc(group))
-        LeverBlock(lever, items, config, set_config, problems)
+        LeverBlock(lever, items, tuple(config.values.get(it.key) for it in items), set_items,
+                   tuple(tuple(problems.get(it.key, ())) for it in items))
 
 
 @solara.component
@@ -602,31 +642,51 @@ def Results(config: Config, key: str, result, preview: Preview | None,
         solara.Error(f"The preview failed: {result.exception}")
     if problems.get(""):
         FieldError(problems[""])
+    # what the preview shows, made once per preview: the page redraws on every move (and
+    # while the next preview computes) with the same preview
+    parts = solara.use_memo(lambda: shown_parts(preview, services),
+                            [id(preview)])  # the preview object held by the task's result
     if preview is None:
         return
-    solara.HTML(tag="p", classes=["scale"], unsafe_innerHTML=esc(scale_text(preview)))
+    solara.HTML(tag="p", classes=["scale"], unsafe_innerHTML=esc(parts.scale))
     solara.HTML(tag="h2", unsafe_innerHTML="Key figures")
     solara.HTML(tag="p", classes=["caption"], unsafe_innerHTML=esc(
         f"Means over the {REPLICATES} replicates of the {BASELINE} and the {VARIANT}, and the "
         f"variant minus the baseline with its {LEVEL:.0%} interval over the paired "
         "replicates (the same residents, the same randomness)."))
-    solara.HTML(tag="div", classes=["key-figures"], unsafe_innerHTML=figures_html(preview))
-    diff = services.differences.views(preview.comparison, preview.variant)
-    for view in diff:
+    solara.HTML(tag="div", classes=["key-figures"], unsafe_innerHTML=parts.figures)
+    for view in parts.charts:
         ChartBlock(view, shown)
-    for view in preview.views.charts:
-        if view.key == "score_path":
-            continue
-        ChartBlock(view, shown)
-    one = preview.views.life
-    path = next((v for v in preview.views.charts if v.key == "score_path"), None)
-    if one is not None and path is not None:
-        ChartBlock(path, shown)
-        solara.HTML(tag="div", classes=["resident"], unsafe_innerHTML=life_html(one))
+    if parts.life is not None:
+        ChartBlock(parts.life_chart, shown)
+        solara.HTML(tag="div", classes=["resident"], unsafe_innerHTML=parts.life)
     Uncertainty(preview, services)
     folder = folder_for(services.fullruns.root, preview.base, preview.seed, preview.sets)
     Reproduce(preview, folder)
     FullScale(preview, services)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the results show for one preview, in the page's order."""
+
+    scale: str
+    figures: str  # the key figures table (HTML)
+    charts: list[ChartView]  # the differences, then the charts of replicate 0
+    life_chart: ChartView | None
+    life: str | None  # the life of one resident (HTML)
+
+
+def shown_parts(preview: Preview | None, services: Services) -> Parts | None:
+    if preview is None:
+        return None
+    diff = services.differences.views(preview.comparison, preview.variant)
+    runs = [v for v in preview.views.charts if v.key != "score_path"]
+    one = preview.views.life
+    path = next((v for v in preview.views.charts if v.key == "score_path"), None)
+    with_life = one is not None and path is not None
+    return Parts(scale_text(preview), figures_html(preview), [*diff, *runs],
+                 path if with_life else None, life_html(one) if with_life else None)
 
 
 @solara.component

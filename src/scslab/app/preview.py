@@ -177,16 +177,28 @@ def run_replicate(scenario: Scenario, seed: int, scale: float, trace: bool
 
 
 def run_first_replicate(scenario: Scenario, seed: int, scale: float, baseline: RunResult | None
-                        ) -> tuple[dict[str, float], RunResult, RunViews]:
+                        ) -> tuple[dict[str, float], RunResult | None, RunViews]:
     """Replicate 0 of the variant, traced, and the charts that set it beside the
-    baseline's replicate 0 (``None``: the variant is the baseline)."""
+    baseline's replicate 0 (``None``: the variant is the baseline).  The run itself comes
+    back for the baseline only (the next variants' charts need it); a variant's stays in
+    the worker, which spares the app unpickling megabytes on every move."""
     measures, rr = run_replicate(scenario, seed, scale, True)
-    return measures, rr, run_views(baseline if baseline is not None else rr, rr)
+    views = run_views(baseline if baseline is not None else rr, rr)
+    return measures, rr if baseline is None else None, views
 
 
 def warm_worker() -> None:
-    """Load the engine's compiled kernel and the chart builders in a worker."""
+    """Load the engine's compiled kernel and the chart builders in a worker, which ends
+    itself when the app that started it is gone (killed, say, while warming up)."""
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True,
+                     name="scslab preview worker: parent watch").start()
     run_replicate(load_scenario("minimal"), 1, 1.0, False)
+
+
+def _end_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 # ---------------------------------------------------------------- the previewer
@@ -196,7 +208,7 @@ def warm_worker() -> None:
 class Arm:
     """One side of the comparison: replicate 0's run and every replicate's measures."""
 
-    first: RunResult
+    first: RunResult | None  # the baseline's only (run_first_replicate)
     measures: list[dict[str, float]]
 
 
@@ -211,7 +223,6 @@ class Preview:
     variant: Scenario
     comparison: Comparison
     baseline: RunResult
-    first: RunResult
     views: RunViews  # the charts of replicate 0 of each arm
     seconds: float
 
@@ -354,5 +365,5 @@ class Previewer:
         comparison = Comparison(table=table, labels=[BASELINE, VARIANT], runs={}, seed=seed,
                                 replicates=REPLICATES, level=LEVEL)
         return Preview(config=config, base=base, seed=seed, sets=sets, variant=variant,
-                       comparison=comparison, baseline=base_arm.first, first=arm.first,
+                       comparison=comparison, baseline=base_arm.first,
                        views=views, seconds=time.perf_counter() - t0)

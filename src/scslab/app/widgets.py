@@ -40,14 +40,18 @@ CHART_TEMPLATE = """
 </template>
 <script>
 module.exports = {
-  mounted() { this.draw(); },
-  // a new configuration may bring the same spec: redraw on either, once per update
-  watch: { spec() { this.schedule(); }, drawn_key() { this.schedule(); } },
+  mounted() { this.schedule(); },
+  // a new configuration may bring the same spec: redraw on either, once per update, one
+  // drawing at a time (each draws the latest spec)
+  watch: { spec_json() { this.schedule(); }, drawn_key() { this.schedule(); } },
   methods: {
     schedule() {
       if (this.scheduled) { return; }
       this.scheduled = true;
-      setTimeout(() => { this.scheduled = false; this.draw(); }, 0);
+      setTimeout(() => {
+        this.scheduled = false;
+        this.queue = (this.queue || Promise.resolve()).then(() => this.draw());
+      }, 0);
     },
     async vega() {
       for (let i = 0; i < 600 && !window.vegaEmbed; i++) {
@@ -58,6 +62,7 @@ module.exports = {
     async draw() {
       const el = this.$refs.box;
       const key = this.drawn_key;
+      const text = this.spec_json;
       const embed = await this.vega();
       if (!el) { return; }
       el.setAttribute("data-rendered", "no");
@@ -66,14 +71,31 @@ module.exports = {
         el.setAttribute("data-rendered", "failed");
         return;
       }
+      // everything but the rows: when only the rows changed (a lever moved), the drawn
+      // view takes the new rows and Vega recomputes scales, axes and marks from them,
+      // which costs a fraction of compiling and drawing the chart anew
+      const spec = JSON.parse(text);
+      const { datasets, ...rest } = spec;
+      const shape = JSON.stringify(rest) + JSON.stringify(Object.keys(datasets || {}));
       try {
-        if (this.view) { this.view.finalize(); }
-        // Vega marks the rows it is given: draw a copy
-        const result = await embed(el, JSON.parse(JSON.stringify(this.spec)), this.options);
-        this.view = result.view;
+        if (this.view && this.shape === shape) {
+          for (const [name, rows] of Object.entries(datasets || {})) {
+            this.view.data(name, rows);
+          }
+          await this.view.resize().runAsync();  // resize: lay out again for the new labels
+        } else {
+          if (this.view) { this.view.finalize(); }
+          const result = await embed(el, spec, this.options);
+          this.view = result.view;
+          this.shape = shape;
+        }
+        if (key !== this.drawn_key || text !== this.spec_json) { return; }  // drawn next
+        el.scslabView = this.view;  // for the browser tests: the view and what it shows
+        el.scslabSpec = text;
         el.setAttribute("data-key", key);
         el.setAttribute("data-rendered", "yes");
       } catch (err) {
+        this.view = null;
         el.setAttribute("data-rendered", "failed");
         el.textContent = "This chart could not be drawn: " + err;
         console.error("scslab app: chart " + this.chart + " failed:", err);
@@ -93,10 +115,13 @@ class VegaRuntime(ipyvue.VueTemplate):
 
 
 class VegaChart(ipyvue.VueTemplate):
-    """One Vega-Lite chart; ``drawn_key`` is written to ``data-key`` once it is drawn."""
+    """One Vega-Lite chart; ``drawn_key`` is written to ``data-key`` once it is drawn.
+
+    The spec travels as JSON text: the page's renderer then compares one string per
+    chart rather than walking thousands of rows on every update."""
 
     template = traitlets.Unicode(CHART_TEMPLATE).tag(sync=True)
-    spec = traitlets.Dict().tag(sync=True)
+    spec_json = traitlets.Unicode("{}").tag(sync=True)
     chart = traitlets.Unicode("").tag(sync=True)
     drawn_key = traitlets.Unicode("").tag(sync=True)
     options = traitlets.Dict(EMBED_OPTIONS).tag(sync=True)
@@ -140,8 +165,9 @@ class Download(ipyvue.VueTemplate):
     payload = traitlets.Bytes(None, allow_none=True).tag(sync=True)
     fetch = traitlets.Any(None)  # () -> bytes; stays in Python
 
+    # not ``_send``: that name is ipywidgets' own, for every message to the browser
     @traitlets.observe("request")
-    def _send(self, change) -> None:
+    def _on_request(self, change) -> None:
         if change["new"] and self.fetch is not None:
             data = self.fetch()
             self.payload = data.encode() if isinstance(data, str) else bytes(data)

@@ -680,9 +680,11 @@ def build_all(runs: list[RunView]) -> list[tuple[ChartSpec, dict]]:
     return out
 
 
-def to_spec(chart: alt.TopLevelMixin) -> dict:
-    """The Vega-Lite dict, without the ``$schema`` URL (nothing is fetched anyway)."""
-    d = chart.to_dict()
+def to_spec(chart: alt.TopLevelMixin, *, validate: bool = True) -> dict:
+    """The Vega-Lite dict, without the ``$schema`` URL (nothing is fetched anyway);
+    ``validate=False`` skips Altair's schema check (the same dict, made faster, for a
+    chart whose builder is checked elsewhere)."""
+    d = chart.to_dict(validate=validate)
     d.pop("$schema", None)
     config = d.setdefault("config", {})
     config["axis"] = {**AXIS_CONFIG, **config.get("axis", {})}
