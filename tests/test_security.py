@@ -50,11 +50,20 @@ LISTENER = re.compile(r"\.(bind|listen)\(|socketserver|http\.server|serve_foreve
                       r"flask|\bsocket\.socket\(")
 
 
-def test_nothing_listens_on_a_port_except_dask():
+APP_SERVER = "app/server.py"  # `scslab app`, the sandbox: 127.0.0.1 unless told otherwise
+
+
+def test_nothing_listens_on_a_port_except_dask_and_the_sandbox_on_localhost():
     assert LISTENER.search("srv.serve_forever()") and LISTENER.search("s.bind((h, p))")
     hits = [f"{f}:{i}: {code}" for f, text in _sources() for i, code in _code_lines(text)
-            if LISTENER.search(code) and not ("dask" in f.name.lower() or "distributed" in text)]
+            if LISTENER.search(code) and not ("dask" in f.name.lower() or "distributed" in text)
+            and not f.as_posix().endswith(APP_SERVER)]
     assert hits == []
+    import inspect
+
+    from scslab.cli.app import app_command
+    host = inspect.signature(app_command).parameters["host"].default
+    assert host == "127.0.0.1"
 
 
 def test_an_embedded_dask_cluster_listens_on_localhost_only_and_has_no_dashboard():
