@@ -38,16 +38,7 @@ def legal_representatives(k0, k1, fgid0, nf, n):
     for f in range(nf):
         u = uniform4(k0, k1, stream(FIRM, REPRESENTATIVE_STREAM), FIRM_IDENT + fgid0 + f, 0)
         rep[f] = min(int(u[0] * n), n - 1)
-    rep_ptr = np.zeros(n + 1, dtype=np.int64)
-    for f in range(nf):
-        rep_ptr[rep[f] + 1] += 1
-    for i in range(n):
-        rep_ptr[i + 1] += rep_ptr[i]
-    rep_firms = np.empty(nf, dtype=np.int64)
-    fill = rep_ptr[:n].copy()
-    for f in range(nf):
-        rep_firms[fill[rep[f]]] = f
-        fill[rep[f]] += 1
+    rep_ptr, rep_firms = representatives_index(rep, n)
     return rep, rep_ptr, rep_firms
 
 
