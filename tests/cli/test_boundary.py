@@ -140,3 +140,20 @@ def test_the_console_script_entry_point_is_the_boundary():
     with pytest.raises(SystemExit) as e:
         app(["validate", "tiny"])
     assert e.value.code == 0
+
+
+def test_an_interrupt_reported_as_the_cause_of_another_error_is_still_ctrl_c(capsys):
+    """Ctrl-C during compiled code on the main thread reaches Python as a SystemError
+    whose cause is the KeyboardInterrupt: the answer must be the interrupt's."""
+    from scslab.cli.boundary import run_at_boundary
+
+    def compiled_code_returns():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as k:
+            raise SystemError("returned a result with an exception set") from k
+
+    with pytest.raises(SystemExit) as e:
+        run_at_boundary(compiled_code_returns)
+    assert e.value.code == 130
+    assert "interrupted" in capsys.readouterr().err

@@ -74,6 +74,17 @@ def _os_error(e: OSError) -> str:
     return f"{where}: {why}" if where else why
 
 
+def _caused_by_interrupt(e: BaseException) -> bool:
+    """True when a KeyboardInterrupt is in ``e``'s chain of causes."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def run_at_boundary(command: Callable[[], object]) -> NoReturn:
     """Run ``command`` (a click main in non-standalone mode) and exit with one clear
     answer, whatever it raises (see the module docstring)."""
@@ -119,6 +130,10 @@ def run_at_boundary(command: Callable[[], object]) -> NoReturn:
              "units with --set population.units=N) or free memory")
         sys.exit(2)
     except Exception as e:
+        if _caused_by_interrupt(e):
+            # Ctrl-C while compiled code ran on this thread: Python reports the pending
+            # KeyboardInterrupt as the cause of a SystemError when that code returns
+            _interrupted()
         if debugging():
             traceback.print_exc()
         else:
