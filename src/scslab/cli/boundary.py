@@ -57,6 +57,9 @@ def _interrupted() -> NoReturn:
         _say("interrupted before the run started; nothing was written")
     else:
         _say("interrupted")
+    # a write cut short (a shard's checkpoint file being zipped, say) leaves objects whose
+    # clean-up at exit can only complain about the closed file: the interrupt is the answer
+    sys.unraisablehook = lambda unraisable: None
     sys.exit(EXIT_INTERRUPTED)
 
 
