@@ -160,9 +160,9 @@ def difference_chart(df: pd.DataFrame, order: list[str], *, title: str, level: f
     bars = base.mark_rule(strokeWidth=2, color="#4c78a8").encode(
         x=alt.X("lo:Q", title=f"{title}: variant minus baseline ({level:.0%} interval)",
                 scale=alt.Scale(zero=True, nice=True)),
-        x2="hi:Q")
+        x2=alt.X2("hi:Q"))
     dots = base.mark_point(filled=True, size=70, color="#1f3b73").encode(
-        x="difference:Q",
+        x=alt.X("difference:Q"),
         tooltip=[alt.Tooltip("label:N", title="measure"),
                  alt.Tooltip("value_text:N", title="variant"),
                  alt.Tooltip("difference_text:N", title="difference"),
