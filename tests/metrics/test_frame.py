@@ -152,3 +152,18 @@ def test_residents_and_groups_tables_agree_on_a_run(tiny_small_run):
     b = GroupMetricFrame(groups=rr.groups, sensitive_features="income_decile")
     for m in ("listing_rate", "wrongful_listing_rate", "mean_score"):
         pd.testing.assert_series_equal(a.by_group[m], b.by_group[m], check_names=False)
+
+
+def test_measures_for_some_group_metrics_are_those_of_the_full_set():
+    """The sandbox asks run_measures for the listing rate only: the same numbers."""
+    import scslab
+    from scslab.metrics.measures import run_measures
+
+    r = scslab.run("tiny", residents=3000, days=200)
+    full = run_measures(r)
+    some = run_measures(r, di_metrics=("listing_rate",))
+    assert any(k.startswith("di_listing_rate[") for k in some)
+    assert not any(k.startswith(("di_blocked_per_resident[", "di_green")) for k in some)
+    assert set(some) < set(full)
+    for k, v in some.items():
+        assert v == full[k] or (math.isnan(v) and math.isnan(full[k])), k

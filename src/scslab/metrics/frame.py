@@ -245,6 +245,8 @@ class GroupMetricFrame:
             elif metrics is not None and name != "green_channel_benefit":
                 raise MetricFrameError(f"the groups table has no {num!r} measure")
         self.metrics = list(use)
+        if use:  # pivot only the measures these metrics read: it costs by column
+            df = df[df["measure"].isin({m for pair in use.values() for m in pair})]
         overall, by_group = {}, {}
         for r, part in df.groupby("replicate", sort=True):
             wide = part.pivot_table(index="group", columns="measure", values="value",

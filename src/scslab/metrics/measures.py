@@ -10,6 +10,7 @@ category against the attribute's reference category, by default its first).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -39,8 +40,11 @@ def _number(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def run_measures(rr, *, reference: dict[str, str] | None = None) -> dict[str, float]:
-    """Every comparable figure of one run (a RunResult) by measure name."""
+def run_measures(rr, *, reference: dict[str, str] | None = None,
+                 di_metrics: Sequence[str] = DI_METRICS) -> dict[str, float]:
+    """Every comparable figure of one run (a RunResult) by measure name; the group
+    figures (overall and disparate-impact ratios) for ``di_metrics`` only (the sandbox's
+    preview asks for the listing rate, the one it shows)."""
     sm = rr.summary
     ts = rr.timeseries
     scen = rr.scenario
@@ -74,12 +78,17 @@ def run_measures(rr, *, reference: dict[str, str] | None = None) -> dict[str, fl
         m[col] = float(ts[col].sum())
     attrs = scen.population.attributes
     reference = reference or {}
+    # None (every metric the groups table has) unless some are left out: a metric asked
+    # for by name must be in the table, and green_channel_benefit is there with rewards only
+    metrics = None if set(DI_METRICS) <= set(di_metrics) else [
+        d for d in DI_METRICS if d in di_metrics]
     for attr, spec in attrs.items():
         if len(spec.categories) < 2:
             continue
         ref = str(reference.get(attr, spec.categories[0]))
         try:
-            mf = GroupMetricFrame(groups=rr.groups, sensitive_features=attr)
+            mf = GroupMetricFrame(groups=rr.groups, sensitive_features=attr,
+                                  metrics=metrics)
         except ScslabError:
             continue
         if ref not in mf.by_group.index:
@@ -88,7 +97,7 @@ def run_measures(rr, *, reference: dict[str, str] | None = None) -> dict[str, fl
             for name, v in mf.overall.items():
                 m[name] = float(v)
         ratios = mf.ratio(reference=ref)
-        for metric in DI_METRICS:
+        for metric in di_metrics:
             if metric not in ratios.columns:
                 continue
             for cat, v in ratios[metric].items():
