@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 import scslab
-from scslab.errors import InvariantError
+from scslab.errors import InvariantError, ScenarioError
 from scslab.metrics import invariants, tables
 from scslab.metrics.invariants import check_tables, table_problems
+from scslab.run import pipeline
+from scslab.run.options import RunOptions
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +106,23 @@ def test_check_tables_raises_with_every_rule(clean):
     with pytest.raises(InvariantError) as e:
         check_tables(t, 3000, attrs)
     assert "non-negative-counts" in str(e.value) and "listing-flow" in str(e.value)
+
+
+def test_a_preview_run_skips_the_checks_and_a_written_run_never_does(tmp_path, monkeypatch):
+    real = tables.timeseries_table
+
+    def negative(cm, out):
+        ts = real(cm, out)
+        ts.loc[3, "records_active"] = -7
+        return ts
+
+    monkeypatch.setattr(tables, "timeseries_table", negative)
+    with pytest.raises(InvariantError):
+        scslab.run("minimal", residents=200, days=20)
+    preview = RunOptions(residents=200, days=20)
+    r = pipeline.run("minimal", preview, check_invariants=False)
+    assert int(r.timeseries.loc[3, "records_active"]) == -7  # unchecked: as built
+    out = tmp_path / "run"
+    with pytest.raises(ScenarioError, match="check_invariants"):
+        pipeline.run("minimal", preview, out=out, check_invariants=False)
+    assert not out.exists()

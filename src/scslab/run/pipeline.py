@@ -182,8 +182,9 @@ def _simulate(cm, *, shards, threads, on_unit, workers, scheduler, client) -> Sh
 
 
 def assemble(cm: CompiledModel, result: ShardResult, *, seconds: float, shards: int,
-             command: str | None = None) -> RunResult:
-    """Tables, summary and manifest from merged shard results; the invariants checked."""
+             command: str | None = None, check_invariants: bool = True) -> RunResult:
+    """Tables, summary and manifest from merged shard results; the invariants checked
+    (unless ``check_invariants=False``: see :func:`run`)."""
     ts = tables.timeseries_table(cm, result.outputs)
     summary = tables.summary_dict(cm, ts, result.outputs)
     summary["seconds"] = round(seconds, 3)
@@ -215,7 +216,8 @@ def assemble(cm: CompiledModel, result: ShardResult, *, seconds: float, shards: 
         scores=tables.score_hist_table(cm, result.outputs), summary=summary,
         manifest=manifest, extra=extra,
     )
-    invariants.check_run(rr)
+    if check_invariants:
+        invariants.check_run(rr)
     return rr
 
 
@@ -231,17 +233,28 @@ def run(
     on_unit=None,
     command: str | None = None,
     force: bool = False,
+    check_invariants: bool = True,
 ) -> RunResult:
     """Run a scenario (shipped name, path or Scenario) and return its tables.
 
     With ``out`` the run directory is written there atomically (replacing a run of another
     scenario only with ``force``).  ``shards`` cuts the units into that many sets; results
     are identical for any value, and for any number of ``threads`` or Dask ``workers``.
+
+    ``check_invariants=False`` skips the invariant checks (``metrics/invariants.py``) for a
+    run that is looked at and dropped, such as the sandbox's previews, whose numbers
+    ``scslab compare`` reproduces with the checks; a run written to ``out`` is always
+    checked.
     """
     check_placement(shards=shards, threads=threads, workers=workers, scheduler=scheduler)
-    if not isinstance(force, bool):
-        raise ScenarioError([{"file": "options", "path": "force", "value": force,
-                              "message": "expected true or false"}])
+    for name, flag in (("force", force), ("check_invariants", check_invariants)):
+        if not isinstance(flag, bool):
+            raise ScenarioError([{"file": "options", "path": name, "value": flag,
+                                  "message": "expected true or false"}])
+    if out is not None and not check_invariants:
+        raise ScenarioError([{"file": "options", "path": "check_invariants", "value": False,
+                              "message": "a run written to out is always checked; leave "
+                                         "check_invariants true"}])
     cm = prepare(scenario, options)
     if out is not None:
         out = check_target(out, cm.scenario.name, force=force)
@@ -251,7 +264,8 @@ def run(
     result = _simulate(cm, shards=shards, threads=threads, on_unit=on_unit, workers=workers,
                        scheduler=scheduler, client=None)
     seconds = time.perf_counter() - t0
-    rr = assemble(cm, result, seconds=seconds, shards=shards, command=command)
+    rr = assemble(cm, result, seconds=seconds, shards=shards, command=command,
+                  check_invariants=check_invariants)
     if out is not None:
         rr.path = write_run(out, manifest=rr.manifest, summary=rr.summary, tables=rr.tables(),
                             force=force)
