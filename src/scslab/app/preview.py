@@ -48,6 +48,8 @@ from scslab.scenario.uncertainty import uncertain_problems
 
 PREVIEW_RESIDENTS = 10_000  # the preview's population: large enough for stable lists
 KEPT_VARIANTS = 32
+# the group figures the page shows (views.shown_measures: di_listing_rate[...])
+PREVIEW_DI_METRICS = ("listing_rate",)
 
 
 class FieldProblems(ScslabError):
@@ -169,11 +171,13 @@ def problems_by_field(err: ScslabError, owner: dict[str, str]) -> dict[str, list
 
 def run_replicate(scenario: Scenario, seed: int, scale: float, trace: bool
                   ) -> tuple[dict[str, float], RunResult | None]:
-    """One replicate: its measures, and the run itself when traced (replicate 0)."""
+    """One replicate: the measures the page shows (the listing rate of the group
+    figures), and the run itself when traced (replicate 0).  The invariants are not
+    checked: ``scslab compare``, which gives the same numbers, checks them."""
     rr = run(scenario, RunOptions(seed=seed, scale=None if scale == 1.0 else scale,
                                   trace=trace), threads=1,
-             command=f"scslab app preview (seed {seed})")
-    return run_measures(rr), (rr if trace else None)
+             command=f"scslab app preview (seed {seed})", check_invariants=False)
+    return run_measures(rr, di_metrics=PREVIEW_DI_METRICS), (rr if trace else None)
 
 
 def run_first_replicate(scenario: Scenario, seed: int, scale: float, baseline: RunResult | None
