@@ -68,6 +68,11 @@ Mean = Annotated[float, Field(description="mean (before any cut)")]
 Sd = Annotated[float, Field(description="standard deviation (before any cut), above 0")]
 
 
+# frozen scipy distributions by kind and parameters (_Distribution._scipy)
+_FROZEN: dict[tuple, Any] = {}
+KEPT_FROZEN = 4096
+
+
 class _Distribution(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -92,6 +97,18 @@ class _Distribution(BaseModel):
         """The distribution as a frozen ``scipy.stats`` distribution."""
         raise NotImplementedError
 
+    def _scipy(self):
+        """``frozen()``, made once per kind and parameters: making a scipy distribution
+        costs about a millisecond, and the sandbox checks the whole ``uncertain:`` block
+        (tens of distributions) on every move of a lever."""
+        key = (type(self).__name__, *self.params().values())
+        hit = _FROZEN.get(key)
+        if hit is None:
+            if len(_FROZEN) >= KEPT_FROZEN:
+                _FROZEN.clear()
+            hit = _FROZEN[key] = self.frozen()
+        return hit
+
     def ppf(self, u) -> np.ndarray:
         """Values at quantiles ``u`` (uniforms in [0, 1]); an unbounded tail is cut at
         :data:`TAIL` so that a design's corner stays a finite value."""
@@ -100,13 +117,13 @@ class _Distribution(BaseModel):
         if not math.isfinite(lo) or not math.isfinite(hi):
             u = np.clip(u, TAIL if not math.isfinite(lo) else 0.0,
                         1 - TAIL if not math.isfinite(hi) else 1.0)
-        return np.asarray(self.frozen().ppf(u), dtype=float)
+        return np.asarray(self._scipy().ppf(u), dtype=float)
 
     def cdf(self, x) -> np.ndarray:
-        return np.asarray(self.frozen().cdf(np.asarray(x, dtype=float)), dtype=float)
+        return np.asarray(self._scipy().cdf(np.asarray(x, dtype=float)), dtype=float)
 
     def logpdf(self, x) -> np.ndarray:
-        return np.asarray(self.frozen().logpdf(np.asarray(x, dtype=float)), dtype=float)
+        return np.asarray(self._scipy().logpdf(np.asarray(x, dtype=float)), dtype=float)
 
     def median(self) -> float:
         return float(self.ppf(0.5))
@@ -446,8 +463,8 @@ def uncertain_problems(scenario, *, own_value_inside: bool = True) -> list[dict]
     highs = {p: end(d.support()[1]) for p, d in named.items()}
     # a value strictly inside the support with a fractional part: whole-number fields
     # (days, points) cannot take the draws of a continuous distribution
-    inner = {p: float(d.ppf(0.5)) + 1e-7 * (1 + abs(float(d.ppf(0.5))))
-             for p, d in named.items()}
+    middle = {p: d.median() for p, d in named.items()}
+    inner = {p: m + 1e-7 * (1 + abs(m)) for p, m in middle.items()}
     if not (accepts(lows) or accepts(highs) or accepts(inner)):
         return problems  # the common case: three validations for the whole block
     for p, d in named.items():
