@@ -156,7 +156,7 @@ def difference_chart(df: pd.DataFrame, order: list[str], *, title: str, level: f
     base = alt.Chart().encode(y=alt.Y("label:N", sort=order, title=None,
                                       axis=alt.Axis(labelLimit=320)))
     zero = alt.Chart().mark_rule(color="#8a1c1c", strokeDash=[5, 3], strokeWidth=1.5).encode(
-        x=alt.datum(0))
+        x=alt.XDatum(0))
     bars = base.mark_rule(strokeWidth=2, color="#4c78a8").encode(
         x=alt.X("lo:Q", title=f"{title}: variant minus baseline ({level:.0%} interval)",
                 scale=alt.Scale(zero=True, nice=True)),
