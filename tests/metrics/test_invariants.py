@@ -68,7 +68,9 @@ def test_each_broken_rule_is_named(clean, table, fn, rule):
     assert problems and any(p.startswith(rule + ":") for p in problems), problems
 
 
-def test_a_broken_run_stops_with_the_rule_and_writes_nothing(tmp_path, monkeypatch):
+@pytest.fixture
+def broken_timeseries(monkeypatch):
+    """Runs whose timeseries has a negative count (records_active on day 3)."""
     real = tables.timeseries_table
 
     def negative(cm, out):
@@ -77,6 +79,9 @@ def test_a_broken_run_stops_with_the_rule_and_writes_nothing(tmp_path, monkeypat
         return ts
 
     monkeypatch.setattr(tables, "timeseries_table", negative)
+
+
+def test_a_broken_run_stops_with_the_rule_and_writes_nothing(tmp_path, broken_timeseries):
     out = tmp_path / "run"
     with pytest.raises(InvariantError, match="non-negative-counts: timeseries.records_active "
                                              "is negative \\(first on day 3"):
@@ -108,15 +113,8 @@ def test_check_tables_raises_with_every_rule(clean):
     assert "non-negative-counts" in str(e.value) and "listing-flow" in str(e.value)
 
 
-def test_a_preview_run_skips_the_checks_and_a_written_run_never_does(tmp_path, monkeypatch):
-    real = tables.timeseries_table
-
-    def negative(cm, out):
-        ts = real(cm, out)
-        ts.loc[3, "records_active"] = -7
-        return ts
-
-    monkeypatch.setattr(tables, "timeseries_table", negative)
+def test_a_preview_run_skips_the_checks_and_a_written_run_never_does(tmp_path,
+                                                                    broken_timeseries):
     with pytest.raises(InvariantError):
         scslab.run("minimal", residents=200, days=20)
     preview = RunOptions(residents=200, days=20)
