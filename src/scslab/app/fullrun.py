@@ -10,35 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from scslab.app.config import BASELINE, VARIANT, report_command, run_command
+from scslab.app.jobs import BackgroundJob, BackgroundJobs
 from scslab.app.preview import Base
-from scslab.errors import ScslabError
 from scslab.report.html import write_report
 from scslab.run.options import RunOptions
 from scslab.run.pipeline import prepare, run
 
 
 @dataclass
-class FullRun:
+class FullRun(BackgroundJob):
     """One full-scale run: where it writes, how far it is, and how it ended."""
 
     folder: Path
     arms: dict[str, list[str]]  # label -> --set assignments
-    state: str = "running"  # running | done | failed
-    done: int = 0
-    total: int = 1
-    message: str = ""
     report: Path | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.done / max(self.total, 1))
 
     def dirs(self) -> dict[str, Path]:
         return {label: self.folder / label for label in self.arms}
@@ -78,61 +68,42 @@ def commands(base: Base, seed: int, sets: list[str], folder: Path) -> list[str]:
     return lines
 
 
-class FullRuns:
+class FullRuns(BackgroundJobs[FullRun]):
     """Full-scale runs of one app, one per folder (a repeated request reuses it)."""
 
     def __init__(self, root: str | Path):
+        super().__init__()
         self.root = Path(root)
-        self._runs: dict[Path, FullRun] = {}
-        self._lock = threading.Lock()
-
-    def get(self, folder: Path) -> FullRun | None:
-        with self._lock:
-            return self._runs.get(folder)
 
     def start(self, base: Base, seed: int, sets: list[str], variant) -> FullRun:
         """Start (or return the running or finished) full-scale run of a configuration."""
         folder = folder_for(self.root, base, seed, sets)
-        with self._lock:
-            have = self._runs.get(folder)
-            if have is not None and have.state != "failed":
-                return have
-            job = self._runs[folder] = FullRun(folder, arms_of(sets))
-        threading.Thread(target=self._work, args=(job, base, seed, variant), daemon=True,
-                         name=f"scslab full run {folder.name}").start()
-        return job
 
-    def _work(self, job: FullRun, base: Base, seed: int, variant) -> None:
-        try:
-            scenarios = {}
-            for label, arm_sets in job.arms.items():
-                if base.run_dir is not None:  # a run directory's scenario, as resolved
-                    scenarios[label] = (variant if arm_sets else base.scenario, [])
-                else:
-                    scenarios[label] = (base.ref, arm_sets)
-            sizes = {label: prepare(ref, RunOptions(seed=seed, sets=tuple(s))).residents
-                     for label, (ref, s) in scenarios.items()}
-            job.total = sum(sizes.values())
+        def work(job: FullRun) -> None:
+            job.finish(lambda: run_both(job, base, seed, variant), "full run")
 
-            def advance(_unit: int, residents: int) -> None:
-                with job._lock:
-                    job.done += residents
+        return self._start(folder, lambda: FullRun(folder, arms_of(sets)), work,
+                           f"scslab full run {folder.name}")
 
-            for label, (ref, arm_sets) in scenarios.items():
-                job.message = f"running the {label} at full scale"
-                shown = ref if isinstance(ref, str) else f"{label}.yaml"
-                run(ref, RunOptions(seed=seed, sets=tuple(arm_sets)), out=job.folder / label,
-                    on_unit=advance, command=run_command(shown, arm_sets, seed=seed,
-                                                         out=str(job.folder / label)))
-            job.message = "writing the report"
-            job.report = write_report([job.folder / label for label in job.arms],
-                                      job.folder / "report.html")
-            job.done = job.total
-            job.message = f"done: {job.folder}"
-            job.state = "done"
-        except ScslabError as e:
-            job.message = str(e)
-            job.state = "failed"
-        except Exception as e:  # a bug: say so on the page rather than hang the bar
-            job.message = f"the full run failed: {type(e).__name__}: {e}"
-            job.state = "failed"
+
+def run_both(job: FullRun, base: Base, seed: int, variant) -> str:
+    """Both arms at full scale, then the report; the message of the end."""
+    scenarios = {}
+    for label, arm_sets in job.arms.items():
+        if base.run_dir is not None:  # a run directory's scenario, as resolved
+            scenarios[label] = (variant if arm_sets else base.scenario, [])
+        else:
+            scenarios[label] = (base.ref, arm_sets)
+    sizes = {label: prepare(ref, RunOptions(seed=seed, sets=tuple(s))).residents
+             for label, (ref, s) in scenarios.items()}
+    job.total = sum(sizes.values())
+    for label, (ref, arm_sets) in scenarios.items():
+        job.message = f"running the {label} at full scale"
+        shown = ref if isinstance(ref, str) else f"{label}.yaml"
+        run(ref, RunOptions(seed=seed, sets=tuple(arm_sets)), out=job.folder / label,
+            on_unit=lambda _unit, residents: job.advance(residents),
+            command=run_command(shown, arm_sets, seed=seed, out=str(job.folder / label)))
+    job.message = "writing the report"
+    job.report = write_report([job.folder / label for label in job.arms],
+                              job.folder / "report.html")
+    return f"done: {job.folder}"

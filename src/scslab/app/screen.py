@@ -12,13 +12,12 @@ for the seed-noise yardstick.  A finished screen is kept for its configuration.
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from scslab.app.config import quoted
-from scslab.errors import ScslabError
+from scslab.app.jobs import BackgroundJob, BackgroundJobs
 from scslab.experiments.sensitivity import Sensitivity, sensitivity
 from scslab.run.options import RunOptions
 from scslab.scenario.schema import Scenario
@@ -60,20 +59,11 @@ def screen_command(ref: str, sets: list[str], measures: list[str], *, seed: int,
 
 
 @dataclass
-class Screen:
+class Screen(BackgroundJob):
     """One screen: how far it is, and its result when done."""
 
     key: tuple
-    state: str = "running"  # running | done | failed
-    done: int = 0
-    total: int = 1
-    message: str = ""
     result: Sensitivity | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.done / max(self.total, 1))
 
     def ranked(self, measure: str) -> pd.DataFrame:
         """The parameters by ``mu_star`` for ``measure`` (largest first), at most
@@ -84,49 +74,25 @@ class Screen:
                           noise])
 
 
-class Screens:
+class Screens(BackgroundJobs[Screen]):
     """The screens of one app, one per configuration (scenario, seed, levers)."""
-
-    def __init__(self):
-        self._screens: dict[tuple, Screen] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Screen | None:
-        with self._lock:
-            return self._screens.get(key)
 
     def start(self, key: tuple, scenario: Scenario, seed: int, scale: float,
               measures: list[str]) -> Screen:
         """Start (or return) the screen of ``scenario`` (the variant) at ``scale``."""
-        with self._lock:
-            have = self._screens.get(key)
-            if have is not None and have.state != "failed":
-                return have
-            job = self._screens[key] = Screen(key)
-        threading.Thread(target=self._work, args=(job, scenario, seed, scale, measures),
-                         daemon=True, name="scslab sensitivity screen").start()
-        return job
+        def work(job: Screen) -> None:
+            job.finish(lambda: run_screen(job, scenario, seed, scale, measures), "screen")
 
-    @staticmethod
-    def _work(job: Screen, scenario: Scenario, seed: int, scale: float,
-              measures: list[str]) -> None:
-        def progress(done: int, total: int) -> None:
-            with job._lock:
-                job.done, job.total = done, total
+        return self._start(key, lambda: Screen(key), work, "scslab sensitivity screen")
 
-        try:
-            job.message = "running the screen"
-            job.result = sensitivity(
-                scenario, RunOptions(seed=seed, scale=None if scale == 1.0 else scale),
-                method="morris", samples=SCREEN_TRAJECTORIES, noise_runs=SCREEN_NOISE_RUNS,
-                measures=measures, threads=1, on_run=progress,
-                command="scslab app: sensitivity screen")
-            job.done = job.total
-            job.message = f"done: {len(job.result.samples)} runs"
-            job.state = "done"
-        except ScslabError as e:
-            job.message = str(e)
-            job.state = "failed"
-        except Exception as e:  # a bug: say so on the page rather than hang the bar
-            job.message = f"the screen failed: {type(e).__name__}: {e}"
-            job.state = "failed"
+
+def run_screen(job: Screen, scenario: Scenario, seed: int, scale: float,
+               measures: list[str]) -> str:
+    """The Morris screen, its progress counted in runs; the message of the end."""
+    job.message = "running the screen"
+    job.result = sensitivity(
+        scenario, RunOptions(seed=seed, scale=None if scale == 1.0 else scale),
+        method="morris", samples=SCREEN_TRAJECTORIES, noise_runs=SCREEN_NOISE_RUNS,
+        measures=measures, threads=1, on_run=job.progress,
+        command="scslab app: sensitivity screen")
+    return f"done: {len(job.result.samples)} runs"
