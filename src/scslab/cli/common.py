@@ -64,6 +64,8 @@ Workers = Annotated[int | None, typer.Option(
     help="run on an embedded local Dask cluster of N worker processes", min=1)]
 Scheduler = Annotated[str | None, typer.Option(
     help="run on an existing Dask cluster, e.g. tcp://host:8786")]
+Posterior = Annotated[Path | None, typer.Option(
+    help="with --draws: draw from this calibration directory's posterior")]
 
 
 def _out_path(raw: str) -> Path:

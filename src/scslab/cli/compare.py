@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +12,7 @@ from rich.markup import escape
 from scslab.cli.common import (
     Days,
     OutDir,
+    Posterior,
     Residents,
     Scale,
     Seed,
@@ -166,8 +166,7 @@ def compare_command(
         help="N draws of the first scenario's uncertain parameters, the same in every "
              "scenario: values and differences become 90% intervals over parameters and "
              "seeds", min=2)] = None,
-    posterior: Annotated[Path | None, typer.Option(
-        help="with --draws: draw from this calibration directory's posterior")] = None,
+    posterior: Posterior = None,
 ) -> None:
     """Compare scenarios on the same synthetic population (common random numbers)."""
     refs = {}

@@ -14,6 +14,7 @@ from scslab.cli.common import (
     Days,
     Force,
     OutDir,
+    Posterior,
     Residents,
     Scale,
     Scheduler,
@@ -71,8 +72,7 @@ def run_command(
         help="run N draws of the uncertain parameters on common seeds (--replicates seeds "
              "each): an interval on every headline figure (DIR/draws.parquet, "
              "DIR/summary.json)", min=2)] = None,
-    posterior: Annotated[Path | None, typer.Option(
-        help="with --draws: draw from this calibration directory's posterior")] = None,
+    posterior: Posterior = None,
     noise_runs: Annotated[int, typer.Option(
         help="with --draws: runs at further seeds that measure the seed noise", min=2)] = 10,
 ) -> None:
