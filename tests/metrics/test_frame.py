@@ -105,6 +105,11 @@ def test_groups_table_input_matches_hand_sums():
     assert "sanction_rate" not in mf.metrics
     with pytest.raises(MetricFrameError, match="intersection"):
         GroupMetricFrame(groups=groups, sensitive_features=["hukou", "sex"])
+    # a table put together by hand may repeat a row: the repeats add up
+    halves = pd.concat([groups.assign(value=groups["value"] / 2)] * 2, ignore_index=True)
+    again = GroupMetricFrame(groups=halves, sensitive_features="hukou")
+    assert again.by_group.loc["local", "listing_rate"] == pytest.approx(1 / 3)
+    assert again.overall["mean_score"] == pytest.approx(5650 / 6)
 
 
 def test_replicates_are_averaged_and_get_intervals():

@@ -222,13 +222,14 @@ class GroupMetricFrame:
         attr = self.sensitive_features[0]
         if "period" in df.columns:
             df = df[df["period"] == "run"]
-        if attr not in set(df["attribute"]):
+        # unique() first: iterating a column of (arrow) strings costs a millisecond a call
+        if attr not in set(df["attribute"].unique()):
             raise MetricFrameError(
                 f"unknown attribute {attr!r}; the groups table has: "
                 + ", ".join(sorted(set(df["attribute"])))
             )
         df = df[df["attribute"] == attr]
-        present = set(df["measure"])
+        present = set(df["measure"].unique())
         names = list(GROUP_TABLE_METRICS) if metrics is None else _as_list(metrics)
         if isinstance(metrics, dict):
             raise MetricFrameError("custom metric functions need the residents table")
@@ -249,8 +250,11 @@ class GroupMetricFrame:
             df = df[df["measure"].isin({m for pair in use.values() for m in pair})]
         overall, by_group = {}, {}
         for r, part in df.groupby("replicate", sort=True):
-            wide = part.pivot_table(index="group", columns="measure", values="value",
-                                    aggfunc="sum")
+            try:  # one row per group and measure, as runs write it: a plain pivot
+                wide = part.pivot(index="group", columns="measure", values="value")
+            except ValueError:  # repeated rows (tables put together by hand): their sum
+                wide = part.pivot_table(index="group", columns="measure", values="value",
+                                        aggfunc="sum")
             wide.index.name = attr
             bg = pd.DataFrame(index=wide.index)
             tot = {}
