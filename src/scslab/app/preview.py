@@ -16,7 +16,10 @@ What makes a lever's move cheap:
 * the baseline runs once per scenario and seed, and recent variants are kept;
 * the replicates run in worker processes that loaded the engine at start: replicate 0
   (traced, for the life of one resident) and the charts that need it in one, the other
-  replicates in the other, while the first waits for nothing.
+  replicates in the other, while the first waits for nothing;
+* a preview's run computes what the page reads and no more: the invariants are not
+  checked (``scslab compare`` checks them for the same numbers) and of the group figures
+  only the listing rate's disparate impact is computed.
 """
 
 from __future__ import annotations
