@@ -34,6 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 import zipfile
 from fnmatch import fnmatch
@@ -110,6 +111,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None) 
             "compiles it")
         return name
     settings = read_pyproject()["tool"][SETTINGS]
+    t0 = time.perf_counter()
     try:
         added = add_compiled_cache(Path(wheel_directory) / name, settings["compile"],
                                    settings["ship"])
@@ -117,7 +119,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None) 
         say(f"could not compile the engine ({e}); the wheel is built without it and the "
             "first run compiles it, as an install without this step would")
     else:
-        say(f"compiled the engine for this machine: {len(added)} cache files added to {name}")
+        say(f"compiled the engine for this machine in {time.perf_counter() - t0:.0f} s: "
+            f"{len(added)} cache files added to {name}")
     return name
 
 
