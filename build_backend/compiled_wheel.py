@@ -20,7 +20,8 @@ installs and sdists are setuptools' own.
 The compile needs scslab importable in the build environment: ``get_requires_for_build_wheel``
 adds the distributions named in ``[tool.compiled-wheel] requires``, with the version
 specifiers of ``[project] dependencies``, so that the build and the install resolve the
-same numba in the normal case.
+same numba; when the environment being installed into already has a numba those
+specifiers allow (which pip keeps), the build pins that one.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import tomllib
 import zipfile
 from fnmatch import fnmatch
+from importlib import metadata
 from pathlib import Path
 
 from setuptools import build_meta as _setuptools
@@ -81,17 +84,49 @@ def _distribution_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", name.group(1)).lower()
 
 
-def compile_requirements(pyproject: dict) -> list[str]:
+def installed_version(name: str) -> str | None:
+    """The version of distribution ``name`` in the environment being installed into, if
+    any.  pip runs the build's hooks in that environment's interpreter, with the build
+    environment's packages put in front, so its site-packages are ``sys.prefix``'s."""
+    paths = sysconfig.get_paths()
+    for dist in metadata.distributions(path=sorted({paths["purelib"], paths["platlib"]})):
+        if _distribution_name(dist.metadata["Name"] or "") == _distribution_name(name):
+            return dist.version
+    return None
+
+
+def _allows(requirement: str, version: str) -> bool:
+    try:
+        from packaging.requirements import Requirement  # setuptools' own requirement
+    except ImportError:
+        return False
+    return Requirement(requirement).specifier.contains(version, prereleases=True)
+
+
+def compile_requirements(pyproject: dict, installed=installed_version) -> list[str]:
     """The ``[project] dependencies`` (with their specifiers) named in
-    ``[tool.compiled-wheel] requires``: what the build environment needs to compile."""
-    wanted = pyproject["tool"][SETTINGS]["requires"]
+    ``[tool.compiled-wheel] requires``: what the build environment needs to compile.
+
+    A distribution named in ``same-as-installed`` (numba: its cache is valid for the
+    numba that wrote it only) is pinned to the version ``installed(name)`` reports for
+    the environment being installed into, when the dependency allows that version: pip
+    keeps a numba that satisfies the dependencies, so the build must compile with it."""
+    settings = pyproject["tool"][SETTINGS]
     by_name = {_distribution_name(d): d for d in pyproject["project"]["dependencies"]}
-    missing = [n for n in wanted if _distribution_name(n) not in by_name]
+    missing = [n for n in settings["requires"] if _distribution_name(n) not in by_name]
     if missing:
         raise ValueError(f"pyproject.toml: tool.{SETTINGS}.requires names {missing}, which "
                          "[project] dependencies does not list; only dependencies are allowed "
                          "(so that the build and the install agree on their versions)")
-    return [by_name[_distribution_name(n)] for n in wanted]
+    pinned = {_distribution_name(n) for n in settings.get("same-as-installed", [])}
+    found = []
+    for name in settings["requires"]:
+        spec = by_name[_distribution_name(name)]
+        version = installed(name) if _distribution_name(name) in pinned else None
+        if version is not None and _allows(spec, version):
+            spec = f"{name}=={version}"
+        found.append(spec)
+    return found
 
 
 def get_requires_for_build_wheel(config_settings=None) -> list[str]:

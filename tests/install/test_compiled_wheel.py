@@ -132,7 +132,7 @@ def test_the_compile_needs_only_the_requirements_it_declares():
     """The build environment holds only ``[tool.compiled-wheel] requires`` and their own
     requirements: the compile, run here with every other distribution hidden, must pass."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    specs = compiled_wheel.compile_requirements(pyproject)
+    specs = compiled_wheel.compile_requirements(pyproject, installed=lambda name: None)
     assert "numba>=0.60" in specs and "numpy>=1.26,<2.6" in specs  # the runtime's pins
     # the distributions pip puts in the build environment: these and their requirements
     allowed, todo = set(), [Requirement(s).name for s in specs]
@@ -170,3 +170,18 @@ def test_compile_requirements_are_dependencies_only():
     pyproject["tool"]["compiled-wheel"]["requires"].append("torch")
     with pytest.raises(ValueError, match=r"names \['torch'\].*only dependencies"):
         compiled_wheel.compile_requirements(pyproject)
+
+
+def test_the_build_compiles_with_the_numba_the_install_keeps():
+    pyproject = {"project": {"dependencies": ["numba>=0.60", "numpy>=1.26,<2.6"]},
+                 "tool": {"compiled-wheel": {"requires": ["numba", "numpy"],
+                                             "same-as-installed": ["numba"]}}}
+    versions = {"numba": "0.61.2", "numpy": "2.0.1"}
+    assert compiled_wheel.compile_requirements(pyproject, versions.get) == [
+        "numba==0.61.2", "numpy>=1.26,<2.6"]
+    versions["numba"] = "0.59.1"  # pip will replace it: the build resolves as the install
+    assert compiled_wheel.compile_requirements(pyproject, versions.get) == [
+        "numba>=0.60", "numpy>=1.26,<2.6"]
+    assert compiled_wheel.compile_requirements(pyproject, lambda name: None)[0] == "numba>=0.60"
+    # here: the numba of the interpreter running the tests
+    assert compiled_wheel.installed_version("numba") == metadata.version("numba")
