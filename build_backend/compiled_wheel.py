@@ -150,7 +150,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None) 
     try:
         added = add_compiled_cache(Path(wheel_directory) / name, settings["compile"],
                                    settings["ship"])
-    except CompileFailed as e:
+    except (CompileFailed, OSError) as e:  # the wheel on disk is setuptools' own then
         say(f"could not compile the engine ({e}); the wheel is built without it and the "
             "first run compiles it, as an install without this step would")
     else:
@@ -187,12 +187,12 @@ def run_compile(tree: Path, compile_code: str) -> None:
     env["PYTHONPATH"] = os.pathsep.join([str(tree), *filter(None, [env.get("PYTHONPATH")])])
     packages = [p.name for p in tree.iterdir()
                 if (p / "__init__.py").is_file() and not p.name.endswith(".dist-info")]
-    # the compile must use the wheel's files, not an installed copy (an editable install
-    # of the same package in a build without isolation, say)
-    check = (f"\nimport sys\nfor _n in {packages!r}:\n"
-             f"    _f = getattr(sys.modules.get(_n), '__file__', None) or {str(tree)!r}\n"
+    # before compiling: the packages come from the wheel's files, not from an installed
+    # copy (an editable install of the same package, in a build without isolation, say)
+    check = (f"import importlib\nfor _n in {packages!r}:\n"
+             f"    _f = importlib.import_module(_n).__file__\n"
              f"    assert _f.startswith({str(tree)!r}), f'{{_n}} was imported from {{_f}}'\n")
-    done = subprocess.run([sys.executable, "-c", compile_code + check], cwd=tree, env=env,
+    done = subprocess.run([sys.executable, "-c", check + compile_code], cwd=tree, env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
