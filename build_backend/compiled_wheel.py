@@ -32,6 +32,7 @@ import hashlib
 import io
 import os
 import re
+import site
 import subprocess
 import sys
 import sysconfig
@@ -86,10 +87,11 @@ def _distribution_name(requirement: str) -> str:
 
 def installed_version(name: str) -> str | None:
     """The version of distribution ``name`` in the environment being installed into, if
-    any.  pip runs the build's hooks in that environment's interpreter, with the build
-    environment's packages put in front, so its site-packages are ``sys.prefix``'s."""
-    paths = sysconfig.get_paths()
-    for dist in metadata.distributions(path=sorted({paths["purelib"], paths["platlib"]})):
+    any.  pip runs the build's hooks in that environment's interpreter with its
+    site-packages taken off ``sys.path`` (build isolation), but ``site`` still knows them:
+    the environment's own, then the system's for a virtualenv that sees them."""
+    paths = [*site.getsitepackages(), sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
+    for dist in metadata.distributions(path=list(dict.fromkeys(paths))):
         if _distribution_name(dist.metadata["Name"] or "") == _distribution_name(name):
             return dist.version
     return None
