@@ -25,8 +25,18 @@ number of specialisations (type signatures).  ``--src`` may be given several tim
 compare trees side by side (e.g. a branch and main); each tree's ``src`` directory goes
 first on PYTHONPATH of its processes.
 
+``--install TREE`` measures instead what a user meets after ``pip install TREE`` (a
+project tree, not its src): in a new virtualenv for each case, the install's wall seconds,
+then the first and a second ``scslab run SCENARIO`` (wall seconds, and whether the run
+printed the compile notice).  The cases are the install as it is (the wheel ships the
+engine compiled while it is built, build_backend/compiled_wheel.py) and, with
+``--skip-compile-too``, the same tree with SCSLAB_BUILD_SKIP_COMPILE=1 (the install before
+that backend: the first run compiles).  pip's own cache of downloaded packages is used as it
+is, so a first install on a new machine adds its downloads.
+
     python bench/first_run.py
     python bench/first_run.py --src /work/main/src --src src --detail --speed tiny@1
+    python bench/first_run.py --install . --skip-compile-too
 """
 
 from __future__ import annotations
@@ -183,6 +193,56 @@ def measure(k: int, src: Path, args) -> dict:
     return row
 
 
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def install_and_run(tree: Path, scenario: str, label: str, extra_env: dict) -> dict:
+    """A new virtualenv, ``pip install TREE`` in it, then two ``scslab run SCENARIO``."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "NUMBA_CACHE_DIR", "VIRTUAL_ENV")} | extra_env
+    row: dict = {"case": label, "load_before": load()}
+    with tempfile.TemporaryDirectory(prefix="scslab-install-") as tmp:
+        venv = Path(tmp) / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        t = time.perf_counter()
+        done = subprocess.run([str(venv / "bin" / "pip"), "install", "-v", str(tree)],
+                              env=env, capture_output=True, text=True)
+        row["install"] = time.perf_counter() - t
+        if done.returncode != 0:
+            raise SystemExit(f"pip install {tree} failed:\n{done.stdout[-3000:]}"
+                             f"{done.stderr[-3000:]}")
+        row["build_says"] = [x.strip() for x in (done.stdout + done.stderr).splitlines()
+                             if "scslab build:" in x]
+        for k in ("first", "second"):
+            t = time.perf_counter()
+            run = subprocess.run([str(venv / "bin" / "scslab"), "run", scenario, "--out",
+                                  str(Path(tmp) / f"run-{k}"), "-q"], env=env, cwd=tmp,
+                                 capture_output=True, text=True, check=True)
+            row[k] = time.perf_counter() - t
+            row[f"{k}_notice"] = "compiling the engine" in run.stderr + run.stdout
+    row["load_after"] = load()
+    return row
+
+
+def print_install_table(rows: list[dict], scenario: str) -> None:
+    print(f"pip install, then `scslab run {scenario}` twice, in a new virtualenv; wall "
+          "seconds; notice: the run said it was compiling; load: 1/5/15-minute averages")
+    head = ["case", "install", "1st run", "notice", "2nd run", "install + 1st",
+            "load before", "load after"]
+    lines = [head] + [[
+        r["case"], fmt(r["install"]), fmt(r["first"]), "yes" if r["first_notice"] else "no",
+        fmt(r["second"]), fmt(r["install"] + r["first"]), r["load_before"], r["load_after"],
+    ] for r in rows]
+    widths = [max(len(x[i]) for x in lines) for i in range(len(head))]
+    for x in lines:
+        print("  ".join(c.rjust(wd) if i else c.ljust(wd) for i, (c, wd) in
+                        enumerate(zip(x, widths, strict=True))))
+    for r in rows:
+        for said in r["build_says"]:
+            print(f"{r['case']}: {said}")
+
+
 def fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}"
 
@@ -237,7 +297,22 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write the measurements here")
     ap.add_argument("--keep-caches", type=Path,
                     help="keep each tree's numba caches in DIR/K-cli and DIR/K-api (a new DIR)")
+    ap.add_argument("--install", type=Path,
+                    help="a project tree: time pip install of it in a new virtualenv, then "
+                         "the first runs")
+    ap.add_argument("--skip-compile-too", action="store_true",
+                    help="with --install: also the install with SCSLAB_BUILD_SKIP_COMPILE=1")
     args = ap.parse_args()
+    if args.install:
+        cases = [("compiled in the wheel", {})]
+        if args.skip_compile_too:
+            cases.append(("SCSLAB_BUILD_SKIP_COMPILE=1", {"SCSLAB_BUILD_SKIP_COMPILE": "1"}))
+        rows = [install_and_run(args.install, args.scenario, label, env)
+                for label, env in cases]
+        print_install_table(rows, args.scenario)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+        return
     srcs = args.src or [Path(__file__).resolve().parents[1] / "src"]
     rows = [measure(k, s, args) for k, s in enumerate(srcs)]
     print_table(rows, args)

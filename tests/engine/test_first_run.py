@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import llvmlite.binding
 import pytest
 
 import scslab
@@ -54,6 +55,7 @@ def test_the_marker_names_what_the_cache_is_keyed_by():
     assert name.startswith("scslab-compiled-")
     digest = scslab.jit_cache.sources_digest()[:16]
     assert digest in name and f"py{sys.version_info[0]}{sys.version_info[1]}" in name
+    assert f"-{llvmlite.binding.get_host_cpu_name()}-" in name
 
 
 def test_warmup_leaves_the_engine_compiled():

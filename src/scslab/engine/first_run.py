@@ -8,22 +8,25 @@ that is about to compile says so once per process (``announce_compile``), and a 
 beside numba's cache records that this machine has compiled these sources
 (``mark_compiled``).  The marker's name holds everything numba's cache is keyed by that can
 differ between machines or installs: the source digest, numba's and Python's versions and
-the host CPU.  Delete numba's cache and the marker goes with it.
+the host CPU (its name and features).  Delete numba's cache and the marker goes with it.
+A non-editable install ships numba's cache and this marker, compiled while its wheel was
+built on the same machine (build_backend/compiled_wheel.py): its first run loads the engine
+and says nothing.
 
 ``scslab warmup`` (``scslab.warmup()``) compiles ahead of a first real run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import platform
 import sys
 import threading
 from functools import cache
 from pathlib import Path
 
-import llvmlite.binding
 import numba
+from numba.core.registry import cpu_target
 
 from scslab.engine.unit import simulate_unit
 from scslab.jit_cache import sources_digest
@@ -45,9 +48,13 @@ def marker_path() -> Path:
     folder = getattr(getattr(simulate_unit, "_cache", None), "_cache_path", None)
     if folder is None:  # a numba without the cache layout expected: a folder of our own
         folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "scslab"
+    # numba keys each compiled function by the target it was compiled for: the triple,
+    # the CPU's name and its features (a wheel built with the cache of another machine
+    # ships a marker that does not match here, so the first run here is announced)
+    triple, cpu, features = cpu_target.target_context.codegen().magic_tuple()
+    target = hashlib.sha256(f"{triple} {cpu} {features}".encode()).hexdigest()[:8]
     key = "-".join([sources_digest()[:16], f"numba{numba.__version__}",
-                    f"py{sys.version_info[0]}{sys.version_info[1]}",
-                    llvmlite.binding.get_host_cpu_name(), platform.machine()])
+                    f"py{sys.version_info[0]}{sys.version_info[1]}", cpu, target])
     return Path(folder) / f"scslab-compiled-{key}"
 
 
