@@ -104,7 +104,7 @@ def new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_f
         np.zeros(E, dtype=np.int32),  # neg_active
         np.full(E, -2, dtype=np.int16),  # tier
         src_since,
-        np.zeros((p_att.shape[0], n), dtype=np.bool_),  # chain_active
+        np.zeros((p_att.shape[0], n), dtype=np.bool_),  # chain_active (or exhausted)
         np.zeros(E, dtype=np.bool_),  # dirty
         np.zeros(n, dtype=np.int32),  # shock_until
         np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),  # ever listed, wrong

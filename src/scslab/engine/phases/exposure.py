@@ -89,7 +89,15 @@ def start_attempts(top, evb, evp, blk, n_blk, free_blk, chain_active, p_att, san
                    green_channel_lists, k0, k1, t, i, gid0, lists, n_days, accept):
     """Start resident i's attempt chain at every action whose lists restrict or reward it,
     if i is on one of them and the chain is not running (called when i's lists are
-    re-evaluated)."""
+    re-evaluated).
+
+    A chain with no attempt day left before the end is marked running too, with no event:
+    ``next_attempt`` from a later day would find none either (its days do not depend on
+    the day it starts looking), so it is never searched again.  Without this, every
+    evaluation of a listed resident searched every epoch to the end for its rare
+    actions."""
+    if lists == 0:  # on no list: no chain to start (most evaluations)
+        return n_blk, free_blk
     for k in range(sanction_lists.size):
         acts_on = lists & (sanction_lists[k] | green_channel_lists[k])
         if acts_on and not chain_active[k, i]:
@@ -97,7 +105,7 @@ def start_attempts(top, evb, evp, blk, n_blk, free_blk, chain_active, p_att, san
             if t1 < n_days:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
                                        EV_ATTEMPT, i, k, 0, 0, 0.0)
-                chain_active[k, i] = True
+            chain_active[k, i] = True
     return n_blk, free_blk
 
 
@@ -208,7 +216,7 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
         if t1 < D:
             n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
                                    EV_ATTEMPT, i, k, 0, 0, 0.0)
-            chain_active[k, i] = True
+        chain_active[k, i] = True  # running, or with no attempt left (start_attempts)
     st[ST_NBLK] = n_blk
     st[ST_FREE] = free_blk
     return status
