@@ -114,6 +114,9 @@ UnitState = namedtuple("UnitState", [
     "speech_rates", "account_removed",
     # counters
     "list_count", "dept_active", "tier_count",
+    # log1p(-p) of the rates of act chains (rows 0..A-1) and false-record chains (rows
+    # A + pair), memoised (rng.memo_log1m)
+    "gap_memo",
 ])
 
 # ---- metric sums a unit adds into

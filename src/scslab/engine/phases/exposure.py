@@ -24,6 +24,7 @@ scenario.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from scslab.engine.calendar import has_events, pop, push
@@ -47,7 +48,7 @@ from scslab.engine.layout import (
 )
 from scslab.engine.phases.metrics import period_add
 from scslab.engine.room import DONE, NEED_ROOM, short_of_room
-from scslab.rng import ATTEMPT, ENFORCEMENT, RETRY, geometric_gap, stream, uniform4
+from scslab.rng import ATTEMPT, ENFORCEMENT, RETRY, geometric_gap_log, stream, uniform4
 
 ATTEMPT_EPOCH = 64  # days per epoch of keyed attempt draws
 MAX_RETRIES = 1023  # retries of one blocked attempt (keys: day * 1024 + retry number)
@@ -63,6 +64,7 @@ def next_attempt(k0, k1, action, gid, from_day, p, n_days, accept):
     """
     if p <= 0.0:
         return NEVER
+    log1m_p = np.log1p(-p)  # once per search, not per draw
     s = stream(ATTEMPT, action)
     e = from_day // ATTEMPT_EPOCH
     while e * ATTEMPT_EPOCH < n_days:
@@ -72,7 +74,7 @@ def next_attempt(k0, k1, action, gid, from_day, p, n_days, accept):
         while True:
             u = uniform4(k0, k1, s, gid, e * 65536 + n)
             n += 1
-            t += geometric_gap(u[0], p)
+            t += geometric_gap_log(u[0], p, log1m_p)
             if t >= end:
                 break
             if t >= from_day:
