@@ -122,6 +122,33 @@ def geometric_gap(u, p):
     return 1 + int(np.floor(np.log(u) / np.log1p(-p)))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def geometric_gap_log(u, p, log1m_p):
+    """``geometric_gap(u, p)`` with ``log1m_p = np.log1p(-p)`` computed once by the caller
+    (for a chain of draws at one rate); the same value to the bit."""
+    if p <= 0.0:
+        return 1 << 40
+    if p >= 1.0:
+        return 1
+    return 1 + int(np.floor(np.log(u) / log1m_p))
+
+
+@njit(cache=True, nogil=True, inline="always", _nrt=False)
+def memo_log1m(memo, row, p):
+    """``np.log1p(-p)`` through a small direct-mapped memo, ``memo[row, slot] = (p,
+    log1p(-p))``: a chain's rate takes few distinct values (products of a few multipliers),
+    so most calls find it and skip the logarithm.  A hit returns the value the function
+    returned for the same ``p``, so the results do not depend on the memo."""
+    s = int(p * 4294967296.0) & (memo.shape[1] - 1)
+    if memo[row, s, 0] != p:
+        memo[row, s, 0] = p
+        memo[row, s, 1] = np.log1p(-p)
+    return memo[row, s, 1]
+
+
+GAP_MEMO_SLOTS = 64  # per chain kind (a power of two)
+
+
 def uniforms(seed: int, strm: int, idents: np.ndarray, ctr: int = 0) -> np.ndarray:
     """Vectorised helper for Python code and tests: an ``(n, 4)`` array of uniforms.
 

@@ -7,7 +7,9 @@ per event.  Last in, first out, as a linked list would be: a phase pops its buck
 it is empty, so events pushed to today's bucket while it runs are seen too.
 
 An event is ``N_EVF`` int32 fields (engine/layout.py: kind, entity, argument, counter,
-carried word) in ``evb[block, slot]`` and a float64 rate in ``evp[block, slot]``;
+carried word) in ``evb[block, slot]`` and a float64 rate in ``evp[block, slot]`` (stored
+only when not 0: only act events read theirs, and theirs is positive, so the events of
+other kinds, pushed with a literal 0, leave ``evp``'s cache lines alone);
 ``blk[block]`` links a block to the one below it, or to the next free block.  The arrays
 live in ``Tables`` (engine/room.py) and grow between calls of the day loop; ``push`` and
 ``pop`` take them one by one (see engine/day_loop.py on why helpers take arrays).
@@ -57,7 +59,8 @@ def push(top, evb, evp, blk, n_blk, free_blk, phase, day, kind, e, b, c, w, p):
     evb[bk, k, F_ARG] = b
     evb[bk, k, F_COUNTER] = c
     evb[bk, k, F_WORD] = w
-    evp[bk, k] = p
+    if p != 0.0:
+        evp[bk, k] = p
     top[phase, day, 1] = k + 1
     return n_blk, free_blk
 

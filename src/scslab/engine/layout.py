@@ -31,7 +31,8 @@ def ident(e, n, gid0, fgid0):
 EV_ACT, EV_FALSE, EV_REC_ON, EV_REC_OFF, EV_WAKE, EV_ATTEMPT = 0, 1, 2, 3, 4, 5
 EV_PERFORM, EV_APPEAL, EV_REPAIR = 6, 7, 8
 # fields of an event: its kind, its entity, its argument (act, false-record pair, record
-# or action), its keyed counter and a carried Philox word; its rate is stored beside
+# or action), its keyed counter and a carried Philox word (an attempt: the draws of its
+# epoch up to it); its rate is stored beside
 (F_KIND, F_ENTITY, F_ARG, F_COUNTER, F_WORD) = range(5)
 N_EVF = 5
 # the calendar's phases of a day: each (phase, day) is one bucket of events
@@ -114,6 +115,9 @@ UnitState = namedtuple("UnitState", [
     "speech_rates", "account_removed",
     # counters
     "list_count", "dept_active", "tier_count",
+    # log1p(-p) of the rates of act chains (rows 0..A-1) and false-record chains (rows
+    # A + pair), memoised (rng.memo_log1m)
+    "gap_memo",
 ])
 
 # ---- metric sums a unit adds into

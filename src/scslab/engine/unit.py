@@ -48,6 +48,7 @@ from scslab.population.firms import (
     legal_representatives,
     weighted_representatives,
 )
+from scslab.rng import GAP_MEMO_SLOTS
 
 
 @njit(cache=True, nogil=True)
@@ -80,10 +81,14 @@ def children_rates(p_res, p_att, employer, is_child, action_for_child):
 
 @njit(cache=True, nogil=True)
 def new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_firms, p_att,
-              ext_act, cap_val, n, nf, n_lists, n_depts, n_tier_cols, aware_u, n_removable):
+              ext_act, cap_val, n, nf, n_lists, n_depts, n_tier_cols, aware_u, n_removable,
+              n_chain_kinds):
     """The unit's state arrays, every entity at the start: no points, no lists, no tier.
     ``aware_u`` holds each resident's awareness draw (empty when everybody is aware);
-    ``n_removable`` is n when a list removes accounts, else 0."""
+    ``n_removable`` is n when a list removes accounts, else 0; ``n_chain_kinds`` counts
+    the acts and department-act pairs (rows of the gap memo)."""
+    gap_memo = np.zeros((n_chain_kinds, GAP_MEMO_SLOTS, 2))
+    gap_memo[:, :, 0] = -1.0  # no rate is negative: every slot empty
     E = n + nf
     n_cols = 1 + cap_val.size
     # escalation: since when a firm is on each list's source (residents need none)
@@ -104,7 +109,7 @@ def new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_f
         np.zeros(E, dtype=np.int32),  # neg_active
         np.full(E, -2, dtype=np.int16),  # tier
         src_since,
-        np.zeros((p_att.shape[0], n), dtype=np.bool_),  # chain_active
+        np.zeros((p_att.shape[0], n), dtype=np.bool_),  # chain_active (or exhausted)
         np.zeros(E, dtype=np.bool_),  # dirty
         np.zeros(n, dtype=np.int32),  # shock_until
         np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),  # ever listed, wrong
@@ -122,6 +127,7 @@ def new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_f
         np.zeros(n_lists, dtype=np.int64),  # list_count
         np.zeros(n_depts, dtype=np.int64),  # dept_active
         np.zeros((2, n_tier_cols), dtype=np.int64),  # tier_count
+        gap_memo,
     )
 
 
@@ -167,7 +173,7 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
                   extending_acts(m.act_list_mask, m.list_ext_p), cap_values(m.cap_index, m.cap),
                   n, nf, L, m.dept_delay.size, m.tier_floor.shape[1],
                   awareness_draws(k0, k1, gid0, n if m.awareness_on else 0),
-                  n if m.removal_mask else 0)
+                  n if m.removal_mask else 0, A + m.pair_act.size)
     if m.lawful_on:
         S.speech_rates[POSTING_ALL] = posting_sum(m.lawful_rate, m.lawful_mult, codes, n)
 
@@ -185,7 +191,8 @@ def simulate_unit(m, unit, gid0, n, fgid0, nf, out, tight=0):
     T = Tables(top, evb, evp, blk, rec, np.empty(E + ROOM_DIRTY, dtype=np.int64), log)
 
     # ---- the days: run_days stops when a table may run out of room; grow it, resume
-    n_blk, free_blk = schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child)
+    n_blk, free_blk = schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child,
+                                          S.gap_memo)
     max_pairs = 0
     for a in range(A):
         max_pairs = max(max_pairs, m.act_pair_ptr[a + 1] - m.act_pair_ptr[a])

@@ -22,6 +22,7 @@ thinned to the rate of the day.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from scslab.engine.calendar import has_events, pop, push, unword, word
@@ -55,8 +56,10 @@ from scslab.engine.room import DONE, NEED_ROOM, short_of_room
 from scslab.rng import (
     ACT,
     FALSE_RECORD,
+    FIRM_IDENT,
     RECORDING,
-    geometric_gap,
+    geometric_gap_log,
+    memo_log1m,
     stream,
     to_uniform,
     uniform4,
@@ -64,45 +67,65 @@ from scslab.rng import (
 )
 
 
-@njit(cache=True, nogil=True, inline="always", _nrt=False)
-def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child):
+@njit(cache=True, nogil=True, _nrt=False)
+def first_candidates(k0, k1, s, key0, p, day, w, memo, row):
+    """The first candidate of chain ``s`` of each subject ``e`` (keyed ``key0 + e``) at
+    rate ``p[e]``: its day (``day[e]``, >= the end if none) and its carried acceptance
+    word (``w[e]``); ``memo[row]`` memoises the rates' logarithms.  A plain loop with
+    nothing but draws; the caller pushes the candidates in the same order."""
+    for e in range(p.size):
+        if p[e] <= 0.0:
+            day[e] = NEVER
+            continue
+        x0, x1, _, _ = words4(k0, k1, s, key0 + e, 0)
+        day[e] = -1 + geometric_gap_log(to_uniform(x0), p[e], memo_log1m(memo, row, p[e]))
+        w[e] = word(x1)
+
+
+@njit(cache=True, nogil=True)
+def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child, memo):
     """Push the first candidate of every act and false-record chain (children have
     neither); returns the blocks used and the free-block list.  An act event carries its
     counter, its rate and the acceptance word of its own Philox block (drawn with the
     block that set its day), so popping it reads nothing per entity and draws one block,
-    not two."""
+    not two.  Days are drawn chain by chain (``first_candidates``), then pushed in the
+    same order as one loop would."""
     top, evb, evp, blk = T.top, T.evb, T.evp, T.blk
     D = m.n_days
     k0, k1 = m.k0, m.k1
-    E = n + nf
     n_blk = 0
     free_blk = -1
+    size = max(n, nf)
+    p = np.empty(size)
+    day = np.empty(size, dtype=np.int64)
+    w = np.empty(size, dtype=np.int32)
     for a in range(m.act_p.size):
-        s_act = stream(ACT, a)
-        lo, hi = (0, n) if m.act_subject[a] == 0 else (n, E)
-        for e in range(lo, hi):
-            p_base = p_res[a, e] if e < n else p_firm[a, e - n]
-            p = p_base
-            if e < n:  # candidates at the shocked rate whether or not the loop is on (CRN)
-                p = min(1.0, p * m.act_shock[a])
-            if p <= 0.0:
-                continue
-            x0, x1, _, _ = words4(k0, k1, s_act, ident(e, n, gid0, fgid0), 0)
-            t = -1 + geometric_gap(to_uniform(x0), p)
-            if t < D:
-                n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t,
-                                       EV_ACT, e, a, 0, word(x1), p_base)
+        if m.act_subject[a] == 0:
+            # candidates at the shocked rate whether or not the loop is on (CRN)
+            for e in range(n):
+                p[e] = min(1.0, p_res[a, e] * m.act_shock[a])
+            first_candidates(k0, k1, stream(ACT, a), np.int64(gid0), p[:n], day, w, memo, a)
+            for e in range(n):
+                if day[e] < D:
+                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS,
+                                           day[e], EV_ACT, e, a, 0, w[e], p_res[a, e])
+        else:
+            first_candidates(k0, k1, stream(ACT, a), np.int64(FIRM_IDENT + fgid0), p_firm[a],
+                             day, w, memo, a)
+            for f in range(nf):
+                if day[f] < D:
+                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS,
+                                           day[f], EV_ACT, n + f, a, 0, w[f], p_firm[a, f])
     for q in range(m.pair_act.size):
         if m.false_pmax[q] > 0.0 and m.act_subject[m.pair_act[q]] == 0:
-            s_f = stream(FALSE_RECORD, q)
             for i in range(n):
-                if is_child[i]:
-                    continue
-                x0, x1, _, _ = words4(k0, k1, s_f, gid0 + i, 0)
-                t = -1 + geometric_gap(to_uniform(x0), m.false_pmax[q])
-                if t < D:
-                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t,
-                                           EV_FALSE, i, q, 0, word(x1), 0.0)
+                p[i] = 0.0 if is_child[i] else m.false_pmax[q]
+            first_candidates(k0, k1, stream(FALSE_RECORD, q), np.int64(gid0), p[:n], day, w,
+                             memo, m.act_p.size + q)
+            for i in range(n):
+                if day[i] < D:
+                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS,
+                                           day[i], EV_FALSE, i, q, 0, w[i], 0.0)
     return n_blk, free_blk
 
 
@@ -212,7 +235,7 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
                                        m.deterrence_sanctions, m.act_sanctioned[a, t], aware,
                                        m.deterrence_personal, S.neg_active[e] > 0)
             x0, x1, _, _ = words4(k0, k1, stream(ACT, a), key, c + 1)
-            t2 = t + geometric_gap(to_uniform(x0), p_cand)
+            t2 = t + geometric_gap_log(to_uniform(x0), p_cand, memo_log1m(S.gap_memo, a, p_cand))
             if t2 < D:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t2,
                                        EV_ACT, e, a, c + 1, word(x1), p_base)
@@ -249,7 +272,8 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
         else:  # EV_FALSE: a department's false record on resident e
             q = b
             x0, x1, _, _ = words4(k0, k1, stream(FALSE_RECORD, q), key, c + 1)
-            t2 = t + geometric_gap(to_uniform(x0), m.false_pmax[q])
+            t2 = t + geometric_gap_log(to_uniform(x0), m.false_pmax[q],
+                                       memo_log1m(S.gap_memo, m.act_p.size + q, m.false_pmax[q]))
             if t2 < D:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t2,
                                        EV_FALSE, e, q, c + 1, word(x1), 0.0)

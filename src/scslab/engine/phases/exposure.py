@@ -24,6 +24,7 @@ scenario.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from scslab.engine.calendar import has_events, pop, push
@@ -33,6 +34,7 @@ from scslab.engine.layout import (
     F_ARG,
     F_COUNTER,
     F_ENTITY,
+    F_WORD,
     P_BLOCKED,
     P_BLOCKED_WRONGFUL,
     P_GREEN_CHANNEL_DAYS_SAVED,
@@ -47,41 +49,51 @@ from scslab.engine.layout import (
 )
 from scslab.engine.phases.metrics import period_add
 from scslab.engine.room import DONE, NEED_ROOM, short_of_room
-from scslab.rng import ATTEMPT, ENFORCEMENT, RETRY, geometric_gap, stream, uniform4
+from scslab.rng import ATTEMPT, ENFORCEMENT, RETRY, geometric_gap_log, stream, uniform4
 
 ATTEMPT_EPOCH = 64  # days per epoch of keyed attempt draws
 MAX_RETRIES = 1023  # retries of one blocked attempt (keys: day * 1024 + retry number)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def next_attempt(k0, k1, action, gid, from_day, p, n_days, accept):
+def next_attempt(k0, k1, action, gid, from_day, p, n_days, accept, last_day, last_draws):
     """First attempt day >= from_day of a resident's daily Bernoulli(p) attempt process,
-    each candidate day d kept with probability ``accept[d]`` (growth thinning).
+    each candidate day d kept with probability ``accept[d]`` (growth thinning), and the
+    draws of its epoch up to it (NEVER, 0 if none).
 
     Days are generated per 64-day epoch from draws keyed by (resident, action, epoch), so
-    the set of attempt days does not depend on when a scenario starts looking.
+    the set of attempt days does not depend on when a scenario starts looking.  A chain
+    passes its last attempt day and that day's draw count (``last_day`` < from_day, or -1):
+    when it lies in from_day's epoch, the search goes on from it instead of drawing the
+    epoch again from its start, which gives the same days.
     """
     if p <= 0.0:
-        return NEVER
+        return NEVER, 0
+    log1m_p = np.log1p(-p)  # once per search, not per draw
     s = stream(ATTEMPT, action)
     e = from_day // ATTEMPT_EPOCH
+    t = e * ATTEMPT_EPOCH - 1
+    n = 0
+    if last_day >= 0 and last_day // ATTEMPT_EPOCH == e:
+        t = last_day
+        n = last_draws
     while e * ATTEMPT_EPOCH < n_days:
-        t = e * ATTEMPT_EPOCH - 1
-        n = 0
         end = (e + 1) * ATTEMPT_EPOCH
         while True:
             u = uniform4(k0, k1, s, gid, e * 65536 + n)
             n += 1
-            t += geometric_gap(u[0], p)
+            t += geometric_gap_log(u[0], p, log1m_p)
             if t >= end:
                 break
             if t >= from_day:
                 if t >= n_days:
-                    return NEVER
+                    return NEVER, 0
                 if accept[t] >= 1.0 or u[1] < accept[t]:
-                    return t
+                    return t, n
         e += 1
-    return NEVER
+        t = e * ATTEMPT_EPOCH - 1
+        n = 0
+    return NEVER, 0
 
 
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
@@ -89,15 +101,24 @@ def start_attempts(top, evb, evp, blk, n_blk, free_blk, chain_active, p_att, san
                    green_channel_lists, k0, k1, t, i, gid0, lists, n_days, accept):
     """Start resident i's attempt chain at every action whose lists restrict or reward it,
     if i is on one of them and the chain is not running (called when i's lists are
-    re-evaluated)."""
+    re-evaluated).
+
+    A chain with no attempt day left before the end is marked running too, with no event:
+    ``next_attempt`` from a later day would find none either (its days do not depend on
+    the day it starts looking), so it is never searched again.  Without this, every
+    evaluation of a listed resident searched every epoch to the end for its rare
+    actions."""
+    if lists == 0:  # on no list: no chain to start (most evaluations)
+        return n_blk, free_blk
     for k in range(sanction_lists.size):
         acts_on = lists & (sanction_lists[k] | green_channel_lists[k])
         if acts_on and not chain_active[k, i]:
-            t1 = next_attempt(k0, k1, k, gid0 + i, t, p_att[k, i], n_days, accept[k])
+            t1, w1 = next_attempt(k0, k1, k, gid0 + i, t, p_att[k, i], n_days, accept[k], -1,
+                                  0)
             if t1 < n_days:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
-                                       EV_ATTEMPT, i, k, 0, 0, 0.0)
-                chain_active[k, i] = True
+                                       EV_ATTEMPT, i, k, 0, w1, 0.0)
+            chain_active[k, i] = True
     return n_blk, free_blk
 
 
@@ -152,6 +173,7 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
             break
         bk, sl, free_blk = pop(top, blk, free_blk, PHASE_ATTEMPTS, t)
         i, k, r = evb[bk, sl, F_ENTITY], evb[bk, sl, F_ARG], evb[bk, sl, F_COUNTER]
+        draws = evb[bk, sl, F_WORD]  # a chain attempt's draws in its epoch (next_attempt)
         if m.action_for_child[k]:  # taken for child i: its guardians' lists count
             lists, rightful = guardian_lists(listed_mask, S.hh_lo, S.hh_hi, S.is_child, i)
         else:
@@ -203,12 +225,13 @@ def attempts_phase(m, out, S, T, st, t, gid0, room_q, room_r):
             S.green_channel_days_saved[i] += m.green_channel_days[k, t]
             period_add(gp, codes, i, P_GREEN_CHANNEL_DAYS_SAVED, t, -1,
                        m.green_channel_days[k, t], pstart)
-        t1 = next_attempt(m.k0, m.k1, k, gid0 + i, t + 1, p_att[k, i], D,
-                          m.action_growth_accept[k])
+        # the chain's next attempt, its search going on from this one's draws
+        t1, w1 = next_attempt(m.k0, m.k1, k, gid0 + i, t + 1, p_att[k, i], D,
+                              m.action_growth_accept[k], t, draws)
         if t1 < D:
             n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ATTEMPTS, t1,
-                                   EV_ATTEMPT, i, k, 0, 0, 0.0)
-            chain_active[k, i] = True
+                                   EV_ATTEMPT, i, k, 0, w1, 0.0)
+        chain_active[k, i] = True  # running, or with no attempt left (start_attempts)
     st[ST_NBLK] = n_blk
     st[ST_FREE] = free_blk
     return status
