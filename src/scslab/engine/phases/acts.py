@@ -58,8 +58,8 @@ from scslab.rng import (
     FALSE_RECORD,
     FIRM_IDENT,
     RECORDING,
-    geometric_gap_log,
-    memo_log1m,
+    gap_within,
+    keyed_words,
     stream,
     to_uniform,
     uniform4,
@@ -68,18 +68,22 @@ from scslab.rng import (
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def first_candidates(k0, k1, s, key0, p, day, w, memo, row):
+def first_candidates(k0, k1, s, key0, p, D, day, w, x0, x1, memo, row):
     """The first candidate of chain ``s`` of each subject ``e`` (keyed ``key0 + e``) at
-    rate ``p[e]``: its day (``day[e]``, >= the end if none) and its carried acceptance
-    word (``w[e]``); ``memo[row]`` memoises the rates' logarithms.  A plain loop with
-    nothing but draws; the caller pushes the candidates in the same order."""
-    for e in range(p.size):
+    rate ``p[e]``: its day (``day[e]``, >= ``D`` if none before the end) and its carried
+    acceptance word (``w[e]``, read only for a day before ``D``); ``x0`` and ``x1`` are
+    scratch for the words, ``memo[row]`` memoises the rates' logarithms and bounds
+    (``gap_within``: most candidates of a rare chain fall after the end and take no
+    logarithm).  Plain loops with nothing but draws; the caller pushes the candidates in
+    the same order."""
+    n = p.size
+    keyed_words(k0, k1, s, key0, 0, x0[:n], x1[:n])
+    for e in range(n):
         if p[e] <= 0.0:
             day[e] = NEVER
             continue
-        x0, x1, _, _ = words4(k0, k1, s, key0 + e, 0)
-        day[e] = -1 + geometric_gap_log(to_uniform(x0), p[e], memo_log1m(memo, row, p[e]))
-        w[e] = word(x1)
+        day[e] = -1 + gap_within(to_uniform(x0[e]), p[e], memo, row, D)
+        w[e] = word(x1[e])
 
 
 @njit(cache=True, nogil=True)
@@ -99,19 +103,22 @@ def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child, memo)
     p = np.empty(size)
     day = np.empty(size, dtype=np.int64)
     w = np.empty(size, dtype=np.int32)
+    x0 = np.empty(size, dtype=np.uint32)
+    x1 = np.empty(size, dtype=np.uint32)
     for a in range(m.act_p.size):
         if m.act_subject[a] == 0:
             # candidates at the shocked rate whether or not the loop is on (CRN)
             for e in range(n):
                 p[e] = min(1.0, p_res[a, e] * m.act_shock[a])
-            first_candidates(k0, k1, stream(ACT, a), np.int64(gid0), p[:n], day, w, memo, a)
+            first_candidates(k0, k1, stream(ACT, a), np.int64(gid0), p[:n], D, day, w, x0,
+                             x1, memo, a)
             for e in range(n):
                 if day[e] < D:
                     n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS,
                                            day[e], EV_ACT, e, a, 0, w[e], p_res[a, e])
         else:
             first_candidates(k0, k1, stream(ACT, a), np.int64(FIRM_IDENT + fgid0), p_firm[a],
-                             day, w, memo, a)
+                             D, day, w, x0, x1, memo, a)
             for f in range(nf):
                 if day[f] < D:
                     n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS,
@@ -120,8 +127,8 @@ def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child, memo)
         if m.false_pmax[q] > 0.0 and m.act_subject[m.pair_act[q]] == 0:
             for i in range(n):
                 p[i] = 0.0 if is_child[i] else m.false_pmax[q]
-            first_candidates(k0, k1, stream(FALSE_RECORD, q), np.int64(gid0), p[:n], day, w,
-                             memo, m.act_p.size + q)
+            first_candidates(k0, k1, stream(FALSE_RECORD, q), np.int64(gid0), p[:n], D, day, w,
+                             x0, x1, memo, m.act_p.size + q)
             for i in range(n):
                 if day[i] < D:
                     n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS,
@@ -235,7 +242,7 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
                                        m.deterrence_sanctions, m.act_sanctioned[a, t], aware,
                                        m.deterrence_personal, S.neg_active[e] > 0)
             x0, x1, _, _ = words4(k0, k1, stream(ACT, a), key, c + 1)
-            t2 = t + geometric_gap_log(to_uniform(x0), p_cand, memo_log1m(S.gap_memo, a, p_cand))
+            t2 = t + gap_within(to_uniform(x0), p_cand, S.gap_memo, a, D)
             if t2 < D:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t2,
                                        EV_ACT, e, a, c + 1, word(x1), p_base)
@@ -272,8 +279,8 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
         else:  # EV_FALSE: a department's false record on resident e
             q = b
             x0, x1, _, _ = words4(k0, k1, stream(FALSE_RECORD, q), key, c + 1)
-            t2 = t + geometric_gap_log(to_uniform(x0), m.false_pmax[q],
-                                       memo_log1m(S.gap_memo, m.act_p.size + q, m.false_pmax[q]))
+            t2 = t + gap_within(to_uniform(x0), m.false_pmax[q], S.gap_memo, m.act_p.size + q,
+                                D)
             if t2 < D:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t2,
                                        EV_FALSE, e, q, c + 1, word(x1), 0.0)
