@@ -3,7 +3,16 @@
 import numpy as np
 from numba import njit
 
-from scslab.rng import ACT, geometric_gap, philox4x32, stream, uniforms
+from scslab.rng import (
+    ACT,
+    GAP_MEMO_COLS,
+    GAP_MEMO_SLOTS,
+    gap_within,
+    geometric_gap,
+    philox4x32,
+    stream,
+    uniforms,
+)
 
 
 @njit
@@ -54,3 +63,42 @@ def test_geometric_gap_has_the_right_mean():
     assert abs(g.mean() - 1 / p) < 5 * sd
     assert _gaps(np.array([0.3]), 1.0)[0] == 1
     assert _gaps(np.array([0.3]), 0.0)[0] > 10**9
+
+
+@njit
+def _gaps_within(us, ps, horizon):
+    memo = np.full((1, GAP_MEMO_SLOTS, GAP_MEMO_COLS), -1.0)
+    out = np.empty((ps.size, us.size), dtype=np.int64)
+    for j in range(ps.size):
+        for i in range(us.size):
+            out[j, i] = gap_within(us[i], ps[j], memo, 0, horizon)
+    return out
+
+
+def _gaps_of(us, ps):
+    return np.array([_gaps(us, p) for p in ps])
+
+
+def test_gap_within_is_the_gap_up_to_the_horizon():
+    # daily rates of 0.0005-4 a year and a few extremes; uniforms keyed draws plus those
+    # next to (1-p)^h, where a gap crosses the horizon, and a gap of exactly h and h + 1
+    h = 2010
+    ps = np.array([0.0005, 0.002, 0.01, 0.06, 0.3, 4.0]) / 365.25
+    ps = np.concatenate([ps, [1e-12, 0.003, 0.2, 0.9, 0.0, 1.0]])
+    us = [uniforms(3, stream(ACT, 1), np.arange(5_000)).ravel()]
+    for p in ps[(ps > 0) & (ps < 1)]:
+        edge = (1 - p) ** h
+        near = edge * (1 + np.linspace(-3e-6, 3e-6, 61))
+        us.append(np.nextafter(near, 0.0))
+        us.append(near)
+        us.append(np.nextafter(near, 1.0))
+    u = np.concatenate(us)
+    u = u[(u > 0) & (u < 1)]
+    want = _gaps_of(u, ps)
+    got = _gaps_within(u, ps, h)
+    inside = want <= h
+    assert np.array_equal(got[inside], want[inside])  # the same gaps, to the bit
+    assert (got[~inside] > h).all()  # and beyond the horizon when they are
+    assert inside.any() and (~inside).any()
+    # the gaps of h and h + 1 both met among the near-edge uniforms of some rate
+    assert (want == h).any() and (want == h + 1).any()

@@ -92,6 +92,18 @@ def words4(k0, k1, strm, ident, ctr):
     )
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def keyed_words(k0, k1, strm, key0, ctr, x0, x1):
+    """Words 0 and 1 of block ``ctr`` of ``strm`` for the identities ``key0 + i``, into
+    ``x0[i]`` and ``x1[i]`` (``words4``'s first two): a loop with no branch, so LLVM runs
+    several Philox blocks at once in vector registers.  For a draw per identity that a
+    later loop reads (the first candidates of a chain, a population attribute)."""
+    for i in range(x0.size):
+        w0, w1, _, _ = words4(k0, k1, strm, key0 + i, ctr)
+        x0[i] = w0
+        x1[i] = w1
+
+
 @njit(cache=True, nogil=True, inline="always")
 def to_uniform(word):
     """The uniform in (0, 1) of one Philox output word."""
@@ -133,20 +145,42 @@ def geometric_gap_log(u, p, log1m_p):
     return 1 + int(np.floor(np.log(u) / log1m_p))
 
 
+# A uniform below a rate's bound lies this far (relative) below (1-p)^horizon at least: far
+# more than the rounding of log, exp and the division (a few 1e-16 relative, times at most
+# |horizon * log1p(-p)| < 745 where the bound is not 0) can move it.
+_BEYOND_MARGIN = 1.0 - 2.0**-20
+
+
 @njit(cache=True, nogil=True, inline="always", _nrt=False)
-def memo_log1m(memo, row, p):
-    """``np.log1p(-p)`` through a small direct-mapped memo, ``memo[row, slot] = (p,
-    log1p(-p))``: a chain's rate takes few distinct values (products of a few multipliers),
-    so most calls find it and skip the logarithm.  A hit returns the value the function
-    returned for the same ``p``, so the results do not depend on the memo."""
+def gap_within(u, p, memo, row, horizon):
+    """``geometric_gap(u, p)`` to the bit when it is at most ``horizon``; otherwise a
+    larger value (``horizon + 1`` or the exact gap), most often without a logarithm.
+
+    The gap exceeds ``horizon`` exactly when ``log(u) / log1p(-p) >= horizon``, that is
+    when ``u <= (1 - p) ** horizon``.  ``memo[row, slot] = (p, log1p(-p), bound)`` is a
+    small direct-mapped memo per chain kind: a chain's rate takes few distinct values
+    (products of a few multipliers), so most calls find theirs and compute neither
+    ``log1p(-p)`` nor the bound, ``(1 - p) ** horizon`` shrunk by a relative 2^-20.  A
+    uniform below the bound is beyond the horizon whatever the rounding; any other is
+    computed as ``geometric_gap_log`` does, with the same ``log1p(-p)``.  ``horizon``
+    must be the same in every call on one memo (a unit's days)."""
+    if p <= 0.0:
+        return 1 << 40
+    if p >= 1.0:
+        return 1
     s = int(p * 4294967296.0) & (memo.shape[1] - 1)
     if memo[row, s, 0] != p:
+        log1m_p = np.log1p(-p)
         memo[row, s, 0] = p
-        memo[row, s, 1] = np.log1p(-p)
-    return memo[row, s, 1]
+        memo[row, s, 1] = log1m_p
+        memo[row, s, 2] = np.exp(horizon * log1m_p) * _BEYOND_MARGIN
+    if u < memo[row, s, 2]:
+        return horizon + 1
+    return 1 + int(np.floor(np.log(u) / memo[row, s, 1]))
 
 
 GAP_MEMO_SLOTS = 64  # per chain kind (a power of two)
+GAP_MEMO_COLS = 3  # p, log1p(-p), the bound below which a gap is beyond the horizon
 
 
 def uniforms(seed: int, strm: int, idents: np.ndarray, ctr: int = 0) -> np.ndarray:

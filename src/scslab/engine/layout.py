@@ -116,7 +116,7 @@ UnitState = namedtuple("UnitState", [
     # counters
     "list_count", "dept_active", "tier_count",
     # log1p(-p) of the rates of act chains (rows 0..A-1) and false-record chains (rows
-    # A + pair), memoised (rng.memo_log1m)
+    # A + pair) and the bound of a gap beyond the last day, memoised (rng.gap_within)
     "gap_memo",
 ])
 

@@ -48,7 +48,7 @@ from scslab.population.firms import (
     legal_representatives,
     weighted_representatives,
 )
-from scslab.rng import GAP_MEMO_SLOTS
+from scslab.rng import GAP_MEMO_COLS, GAP_MEMO_SLOTS
 
 
 @njit(cache=True, nogil=True)
@@ -87,7 +87,7 @@ def new_state(codes, gcodes, is_child, fcodes, hh_lo, hh_hi, rep, rep_ptr, rep_f
     ``aware_u`` holds each resident's awareness draw (empty when everybody is aware);
     ``n_removable`` is n when a list removes accounts, else 0; ``n_chain_kinds`` counts
     the acts and department-act pairs (rows of the gap memo)."""
-    gap_memo = np.zeros((n_chain_kinds, GAP_MEMO_SLOTS, 2))
+    gap_memo = np.zeros((n_chain_kinds, GAP_MEMO_SLOTS, GAP_MEMO_COLS))
     gap_memo[:, :, 0] = -1.0  # no rate is negative: every slot empty
     E = n + nf
     n_cols = 1 + cap_val.size

@@ -9,7 +9,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from scslab.rng import POP_ATTRIBUTE, POP_CHILDREN, POP_HOUSEHOLD, POP_SHARED, stream, uniform4
+from scslab.rng import (
+    POP_ATTRIBUTE,
+    POP_CHILDREN,
+    POP_HOUSEHOLD,
+    POP_SHARED,
+    keyed_words,
+    stream,
+    to_uniform,
+    uniform4,
+)
 
 
 def unit_sizes(residents: int, units: int) -> np.ndarray:
@@ -37,12 +46,14 @@ def build_attributes(k0, k1, gid0, n, attr_ncat, attr_cum):
     """``codes[k, i]``: category of attribute k for the unit's i-th resident."""
     n_attr = attr_ncat.size
     codes = np.empty((n_attr, n), dtype=np.uint8)
+    x0 = np.empty(n, dtype=np.uint32)  # the draws of one attribute (keyed_words)
+    x1 = np.empty(n, dtype=np.uint32)
     for k in range(n_attr):
         s = stream(POP_ATTRIBUTE, k)
         cum = attr_cum[k, : attr_ncat[k]]
+        keyed_words(k0, k1, s, np.int64(gid0), 0, x0, x1)
         for i in range(n):
-            u = uniform4(k0, k1, s, gid0 + i, 0)[0]
-            codes[k, i] = draw_category(u, cum)
+            codes[k, i] = draw_category(to_uniform(x0[i]), cum)
     return codes
 
 
@@ -126,15 +137,18 @@ def share_household_attributes(k0, k1, gid0, codes, hh_lo, is_child, rho, child_
     after the first takes the first member's category with probability ``rho[k]`` (keyed
     to the resident and the attribute); children keep their age category."""
     n_attr, n = codes.shape
+    x0 = np.empty(n, dtype=np.uint32)  # every member's draw, read for those after the first
+    x1 = np.empty(n, dtype=np.uint32)
     for k in range(n_attr):
         if rho[k] <= 0.0:
             continue
         s = stream(POP_SHARED, k)
+        keyed_words(k0, k1, s, np.int64(gid0), 0, x0, x1)
         for i in range(n):
             first = hh_lo[i]
             if i == first or (k == child_attr and is_child[i]):
                 continue
-            if uniform4(k0, k1, s, gid0 + i, 0)[0] < rho[k]:
+            if to_uniform(x0[i]) < rho[k]:
                 codes[k, i] = codes[k, first]
 
 

@@ -58,8 +58,8 @@ from scslab.rng import (
     FALSE_RECORD,
     FIRM_IDENT,
     RECORDING,
-    geometric_gap_log,
-    memo_log1m,
+    gap_within,
+    keyed_words,
     stream,
     to_uniform,
     uniform4,
@@ -68,18 +68,22 @@ from scslab.rng import (
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def first_candidates(k0, k1, s, key0, p, day, w, memo, row):
+def first_candidates(k0, k1, s, key0, p, D, day, w, x0, x1, memo, row):
     """The first candidate of chain ``s`` of each subject ``e`` (keyed ``key0 + e``) at
-    rate ``p[e]``: its day (``day[e]``, >= the end if none) and its carried acceptance
-    word (``w[e]``); ``memo[row]`` memoises the rates' logarithms.  A plain loop with
-    nothing but draws; the caller pushes the candidates in the same order."""
-    for e in range(p.size):
+    rate ``p[e]``: its day (``day[e]``, >= ``D`` if none before the end) and its carried
+    acceptance word (``w[e]``, read only for a day before ``D``); ``x0`` and ``x1`` are
+    scratch for the words, ``memo[row]`` memoises the rates' logarithms and bounds
+    (``gap_within``: most candidates of a rare chain fall after the end and take no
+    logarithm).  Plain loops with nothing but draws; the caller pushes the candidates in
+    the same order."""
+    n = p.size
+    keyed_words(k0, k1, s, key0, 0, x0[:n], x1[:n])
+    for e in range(n):
         if p[e] <= 0.0:
             day[e] = NEVER
             continue
-        x0, x1, _, _ = words4(k0, k1, s, key0 + e, 0)
-        day[e] = -1 + geometric_gap_log(to_uniform(x0), p[e], memo_log1m(memo, row, p[e]))
-        w[e] = word(x1)
+        day[e] = -1 + gap_within(to_uniform(x0[e]), p[e], memo, row, D)
+        w[e] = word(x1[e])
 
 
 @njit(cache=True, nogil=True)
@@ -88,44 +92,75 @@ def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child, memo)
     neither); returns the blocks used and the free-block list.  An act event carries its
     counter, its rate and the acceptance word of its own Philox block (drawn with the
     block that set its day), so popping it reads nothing per entity and draws one block,
-    not two.  Days are drawn chain by chain (``first_candidates``), then pushed in the
-    same order as one loop would."""
+    not two.  Days are drawn chain by chain (``first_candidates``), then pushed day by day,
+    each bucket's events in the order one loop over the chains would push them."""
     top, evb, evp, blk = T.top, T.evb, T.evp, T.blk
     D = m.n_days
     k0, k1 = m.k0, m.k1
-    n_blk = 0
-    free_blk = -1
     size = max(n, nf)
     p = np.empty(size)
     day = np.empty(size, dtype=np.int64)
     w = np.empty(size, dtype=np.int32)
+    x0 = np.empty(size, dtype=np.uint32)
+    x1 = np.empty(size, dtype=np.uint32)
+    # the candidates before the end, in the order one loop would push them
+    cap = m.act_p.size * size + m.pair_act.size * n
+    c_day = np.empty(cap, dtype=np.int32)
+    c_kind = np.empty(cap, dtype=np.int32)
+    c_e = np.empty(cap, dtype=np.int32)
+    c_b = np.empty(cap, dtype=np.int32)
+    c_w = np.empty(cap, dtype=np.int32)
+    c_p = np.empty(cap)
+    nc = 0
     for a in range(m.act_p.size):
         if m.act_subject[a] == 0:
             # candidates at the shocked rate whether or not the loop is on (CRN)
             for e in range(n):
                 p[e] = min(1.0, p_res[a, e] * m.act_shock[a])
-            first_candidates(k0, k1, stream(ACT, a), np.int64(gid0), p[:n], day, w, memo, a)
+            first_candidates(k0, k1, stream(ACT, a), np.int64(gid0), p[:n], D, day, w, x0,
+                             x1, memo, a)
             for e in range(n):
                 if day[e] < D:
-                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS,
-                                           day[e], EV_ACT, e, a, 0, w[e], p_res[a, e])
+                    c_day[nc], c_kind[nc], c_e[nc], c_b[nc] = day[e], EV_ACT, e, a
+                    c_w[nc], c_p[nc] = w[e], p_res[a, e]
+                    nc += 1
         else:
             first_candidates(k0, k1, stream(ACT, a), np.int64(FIRM_IDENT + fgid0), p_firm[a],
-                             day, w, memo, a)
+                             D, day, w, x0, x1, memo, a)
             for f in range(nf):
                 if day[f] < D:
-                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS,
-                                           day[f], EV_ACT, n + f, a, 0, w[f], p_firm[a, f])
+                    c_day[nc], c_kind[nc], c_e[nc], c_b[nc] = day[f], EV_ACT, n + f, a
+                    c_w[nc], c_p[nc] = w[f], p_firm[a, f]
+                    nc += 1
     for q in range(m.pair_act.size):
         if m.false_pmax[q] > 0.0 and m.act_subject[m.pair_act[q]] == 0:
             for i in range(n):
                 p[i] = 0.0 if is_child[i] else m.false_pmax[q]
-            first_candidates(k0, k1, stream(FALSE_RECORD, q), np.int64(gid0), p[:n], day, w,
-                             memo, m.act_p.size + q)
+            first_candidates(k0, k1, stream(FALSE_RECORD, q), np.int64(gid0), p[:n], D, day, w,
+                             x0, x1, memo, m.act_p.size + q)
             for i in range(n):
                 if day[i] < D:
-                    n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS,
-                                           day[i], EV_FALSE, i, q, 0, w[i], 0.0)
+                    c_day[nc], c_kind[nc], c_e[nc], c_b[nc] = day[i], EV_FALSE, i, q
+                    c_w[nc], c_p[nc] = w[i], 0.0
+                    nc += 1
+    # pushed day by day (a stable counting sort): each bucket gets its events in the
+    # order above, so it pops them in the same order, and the pushes of one day write
+    # its top block while it is in cache, not a block of a random day each time
+    start = np.zeros(D + 1, dtype=np.int64)
+    for c in range(nc):
+        start[c_day[c] + 1] += 1
+    for d in range(D):
+        start[d + 1] += start[d]
+    order = np.empty(nc, dtype=np.int32)
+    for c in range(nc):
+        order[start[c_day[c]]] = c
+        start[c_day[c]] += 1
+    n_blk = 0
+    free_blk = -1
+    for j in range(nc):
+        c = order[j]
+        n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, c_day[c],
+                               c_kind[c], c_e[c], c_b[c], 0, c_w[c], c_p[c])
     return n_blk, free_blk
 
 
@@ -235,7 +270,7 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
                                        m.deterrence_sanctions, m.act_sanctioned[a, t], aware,
                                        m.deterrence_personal, S.neg_active[e] > 0)
             x0, x1, _, _ = words4(k0, k1, stream(ACT, a), key, c + 1)
-            t2 = t + geometric_gap_log(to_uniform(x0), p_cand, memo_log1m(S.gap_memo, a, p_cand))
+            t2 = t + gap_within(to_uniform(x0), p_cand, S.gap_memo, a, D)
             if t2 < D:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t2,
                                        EV_ACT, e, a, c + 1, word(x1), p_base)
@@ -272,8 +307,8 @@ def acts_phase(m, out, S, T, st, t, n, nf, gid0, fgid0, room_q, room_r):
         else:  # EV_FALSE: a department's false record on resident e
             q = b
             x0, x1, _, _ = words4(k0, k1, stream(FALSE_RECORD, q), key, c + 1)
-            t2 = t + geometric_gap_log(to_uniform(x0), m.false_pmax[q],
-                                       memo_log1m(S.gap_memo, m.act_p.size + q, m.false_pmax[q]))
+            t2 = t + gap_within(to_uniform(x0), m.false_pmax[q], S.gap_memo, m.act_p.size + q,
+                                D)
             if t2 < D:
                 n_blk, free_blk = push(top, evb, evp, blk, n_blk, free_blk, PHASE_ACTS, t2,
                                        EV_FALSE, e, q, c + 1, word(x1), 0.0)
