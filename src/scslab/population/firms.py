@@ -12,6 +12,7 @@ from numba import njit
 
 from scslab.population.build import draw_category
 from scslab.rng import FIRM, FIRM_IDENT, stream, uniform4
+from scslab.sorting import counting_sort
 
 # FIRM stream indexes beyond the firm attributes'
 REPRESENTATIVE_STREAM = 100
@@ -64,18 +65,7 @@ def weighted_representatives(k0, k1, fgid0, nf, weight):
 @njit(cache=True, nogil=True)
 def representatives_index(rep, n):
     """``rep_ptr``, ``rep_firms``: the firms each resident represents."""
-    nf = rep.size
-    rep_ptr = np.zeros(n + 1, dtype=np.int64)
-    for f in range(nf):
-        rep_ptr[rep[f] + 1] += 1
-    for i in range(n):
-        rep_ptr[i + 1] += rep_ptr[i]
-    rep_firms = np.empty(nf, dtype=np.int64)
-    fill = rep_ptr[:n].copy()
-    for f in range(nf):
-        rep_firms[fill[rep[f]]] = f
-        fill[rep[f]] += 1
-    return rep_ptr, rep_firms
+    return counting_sort(rep, n)
 
 
 @njit(cache=True, nogil=True)

@@ -65,6 +65,7 @@ from scslab.rng import (
     uniform4,
     words4,
 )
+from scslab.sorting import counting_sort
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -146,15 +147,7 @@ def schedule_first_acts(m, T, p_res, p_firm, n, nf, gid0, fgid0, is_child, memo)
     # pushed day by day (a stable counting sort): each bucket gets its events in the
     # order above, so it pops them in the same order, and the pushes of one day write
     # its top block while it is in cache, not a block of a random day each time
-    start = np.zeros(D + 1, dtype=np.int64)
-    for c in range(nc):
-        start[c_day[c] + 1] += 1
-    for d in range(D):
-        start[d + 1] += start[d]
-    order = np.empty(nc, dtype=np.int32)
-    for c in range(nc):
-        order[start[c_day[c]]] = c
-        start[c_day[c]] += 1
+    _, order = counting_sort(c_day[:nc], D)
     n_blk = 0
     free_blk = -1
     for j in range(nc):
