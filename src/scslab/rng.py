@@ -176,7 +176,7 @@ def gap_within(u, p, memo, row, horizon):
         memo[row, s, 2] = np.exp(horizon * log1m_p) * _BEYOND_MARGIN
     if u < memo[row, s, 2]:
         return horizon + 1
-    return 1 + int(np.floor(np.log(u) / memo[row, s, 1]))
+    return geometric_gap_log(u, p, memo[row, s, 1])
 
 
 GAP_MEMO_SLOTS = 64  # per chain kind (a power of two)
