@@ -5,7 +5,7 @@ Before it binds the port it warms what a first visitor would wait for: the previ
 workers load the engine's compiled kernel, the default scenario's baseline runs, and the
 Vega bundle is built.  Solara is set up to stay on the machine: no usage telemetry, no
 version check, production mode (no call to its website), and its page assets served from
-the ``solara-assets`` package rather than a CDN.
+its asset cache on this machine, filled before the first page (``app/assets.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import solara.server.settings as settings
 import solara.server.starlette
 import uvicorn
 
+from scslab.app.assets import ensure_page_assets
 from scslab.app.config import DEFAULT_SCENARIO, Config
 from scslab.app.fullrun import FullRuns
 from scslab.app.page import SERVICES
@@ -75,6 +76,9 @@ def serve(*, host: str = "127.0.0.1", port: int = 8765, out: str | Path = "runs/
     if not is_loopback(host):
         log(f"warning: --host {host} makes the sandbox reachable from other machines; "
             "anyone who reaches it can run scenarios and read scenario files on this one")
+    fetched = ensure_page_assets(log=log)
+    if fetched:
+        log(f"fetched Solara's page assets once, into its asset cache: {', '.join(fetched)}")
     log("warming up (the engine, the preview workers, the default baseline)...")
     seconds = warm(SERVICES)
     log(f"ready in {seconds:.1f} s")
