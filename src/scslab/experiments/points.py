@@ -70,9 +70,9 @@ def run_point(base: Scenario, values: Mapping[str, float] | None, seed: int,
     (``values=None``: ``base`` already carries them).
 
     ``tables`` says what the run builds for ``collect``: ``full`` (every table, the
-    invariants checked), ``light`` (timeseries, summary and groups, no checks: about 30 ms
-    less a run) or ``timeseries`` (that table alone): for the thousands of small runs of
-    a calibration, whose collect reads nothing else.
+    invariants checked), ``light`` (timeseries, summary and the groups table's whole-run
+    rows, no checks: about 30 ms less a run) or ``timeseries`` (that table alone): for
+    the thousands of small runs of a calibration, whose collect reads nothing else.
     """
     t0 = time.perf_counter()
     s = with_values(base, values) if values else base
@@ -91,11 +91,12 @@ def run_point(base: Scenario, values: Mapping[str, float] | None, seed: int,
 
 
 def light_result(cm, result, summary: bool = True) -> RunResult:
-    """A RunResult with the timeseries of a run, and its summary and groups if asked."""
+    """A RunResult with the timeseries of a run, and its summary and the groups table's
+    whole-run rows (no calendar years) if asked."""
     ts = metrics_tables.timeseries_table(cm, result.outputs)
     return RunResult(scenario=cm.scenario, timeseries=ts,
-                     groups=metrics_tables.groups_table(cm, result.outputs) if summary
-                     else pd.DataFrame(), scores=pd.DataFrame(),
+                     groups=metrics_tables.groups_table(cm, result.outputs, periods=False)
+                     if summary else pd.DataFrame(), scores=pd.DataFrame(),
                      summary=metrics_tables.summary_dict(cm, ts, result.outputs) if summary
                      else {},
                      manifest={"residents": cm.residents, "seed": cm.scenario.seed,

@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -122,6 +123,71 @@ def _replicated(data, what: str) -> pd.DataFrame | None:
     if not frames:
         raise MetricFrameError(f"{what}: an empty list of replicates")
     return pd.concat([f.assign(replicate=r) for r, f in enumerate(frames)], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class GroupRates:
+    """One attribute's metrics from the groups table's sums, for one run: ``groups`` (the
+    categories with residents, sorted), ``by_group`` (metric -> one value per group) and
+    ``overall`` (metric -> the value over every resident)."""
+
+    metrics: list[str]
+    groups: np.ndarray
+    by_group: dict[str, np.ndarray]
+    overall: dict[str, float]
+
+
+def group_rates(group: np.ndarray, measure: np.ndarray, value: np.ndarray,
+                metrics: Sequence[str] | None = None) -> GroupRates:
+    """The metrics of :data:`GROUP_TABLE_METRICS` from one attribute's rows of one run's
+    groups table (columns ``group``, ``measure``, ``value`` as arrays; repeated rows are
+    summed).  A group's metric is its numerator over its residents (NaN without
+    residents); the overall metric is the sum of numerators over the sum of residents.
+    ``metrics=None`` takes every metric whose measures the rows have; a metric named but
+    missing raises, except ``green_channel_benefit`` (there with rewards only).
+
+    >>> r = group_rates(np.array(["a", "a", "b", "b"]),
+    ...                 np.array(["residents", "ever_listed"] * 2),
+    ...                 np.array([10.0, 1.0, 30.0, 6.0]), ["listing_rate"])
+    >>> r.by_group["listing_rate"].tolist(), r.overall["listing_rate"]
+    ([0.1, 0.2], 0.175)
+    """
+    names = list(GROUP_TABLE_METRICS) if metrics is None else _as_list(metrics)
+    present = set(np.unique(measure).tolist())
+    use = {}
+    for name in names:
+        if name not in GROUP_TABLE_METRICS:
+            raise MetricFrameError(
+                f"metric {name!r} is not available from the groups table; available: "
+                + ", ".join(GROUP_TABLE_METRICS))
+        num, den = GROUP_TABLE_METRICS[name]
+        if num in present and den in present:
+            use[name] = (num, den)
+        elif metrics is not None and name != "green_channel_benefit":
+            raise MetricFrameError(f"the groups table has no {num!r} measure")
+    groups, at = np.unique(group, return_inverse=True)
+
+    def sums(m: str) -> np.ndarray:  # one value per group; NaN where the group has no row
+        rows = measure == m
+        out = np.zeros(len(groups))
+        np.add.at(out, at[rows], value[rows])
+        seen = np.zeros(len(groups), dtype=bool)
+        seen[at[rows]] = True
+        return np.where(seen, out, np.nan)
+
+    cache: dict[str, np.ndarray] = {}
+    for m in {m for pair in use.values() for m in pair} | ({"residents"} & present):
+        cache[m] = sums(m)
+    keep = cache["residents"] > 0 if "residents" in cache else np.ones(len(groups), bool)
+    by_group, overall = {}, {}
+    for name, (num, den) in use.items():
+        n, d = cache[num], cache[den]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_group[name] = np.where(d > 0, n / d, np.nan)[keep]
+        total = np.nansum(d)
+        overall[name] = float(np.nansum(n) / total) if total > 0 else math.nan
+    return GroupRates(metrics=list(use), groups=groups[keep], by_group=by_group,
+                      overall=overall)
 
 
 class GroupMetricFrame:
@@ -229,43 +295,20 @@ class GroupMetricFrame:
                 + ", ".join(sorted(set(df["attribute"])))
             )
         df = df[df["attribute"] == attr]
-        present = set(df["measure"].unique())
-        names = list(GROUP_TABLE_METRICS) if metrics is None else _as_list(metrics)
         if isinstance(metrics, dict):
             raise MetricFrameError("custom metric functions need the residents table")
-        use = {}
-        for name in names:
-            if name not in GROUP_TABLE_METRICS:
-                raise MetricFrameError(
-                    f"metric {name!r} is not available from the groups table; available: "
-                    + ", ".join(GROUP_TABLE_METRICS)
-                )
-            num, den = GROUP_TABLE_METRICS[name]
-            if num in present and den in present:
-                use[name] = (num, den)
-            elif metrics is not None and name != "green_channel_benefit":
-                raise MetricFrameError(f"the groups table has no {num!r} measure")
-        self.metrics = list(use)
-        if use:  # pivot only the measures these metrics read: it costs by column
-            df = df[df["measure"].isin({m for pair in use.values() for m in pair})]
         overall, by_group = {}, {}
         for r, part in df.groupby("replicate", sort=True):
-            try:  # one row per group and measure, as runs write it: a plain pivot
-                wide = part.pivot(index="group", columns="measure", values="value")
-            except ValueError:  # repeated rows (tables put together by hand): their sum
-                wide = part.pivot_table(index="group", columns="measure", values="value",
-                                        aggfunc="sum")
-            wide.index.name = attr
-            bg = pd.DataFrame(index=wide.index)
-            tot = {}
-            for name, (num, den) in use.items():
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    bg[name] = (wide[num] / wide[den].where(wide[den] > 0)).astype(float)
-                d = wide[den].sum()
-                tot[name] = float(wide[num].sum() / d) if d > 0 else math.nan
-            bg = bg[wide["residents"] > 0] if "residents" in wide else bg
-            overall[r] = pd.Series(tot, dtype=float)
-            by_group[r] = bg
+            rates = group_rates(part["group"].to_numpy(), part["measure"].to_numpy(),
+                                part["value"].to_numpy(dtype=float), metrics)
+            index = pd.Index(rates.groups, name=attr)
+            by_group[r] = pd.DataFrame(rates.by_group, index=index, columns=rates.metrics,
+                                       dtype=float)
+            overall[r] = pd.Series(rates.overall, index=rates.metrics, dtype=float)
+        # every replicate shows the metrics any of them has (NaN where one lacks it)
+        self.metrics = list(dict.fromkeys(m for bg in by_group.values() for m in bg.columns))
+        by_group = {r: bg.reindex(columns=self.metrics) for r, bg in by_group.items()}
+        overall = {r: o.reindex(self.metrics) for r, o in overall.items()}
         self._finish(overall, by_group)
 
     def _finish(self, overall: dict, by_group: dict) -> None:

@@ -133,13 +133,17 @@ def _group_rows(cm: CompiledModel, out: UnitOutputs, attr: str, cat: str, g, day
     return rows
 
 
-def groups_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
+def groups_table(cm: CompiledModel, out: UnitOutputs, *, periods: bool = True
+                 ) -> pd.DataFrame:
     """One row per period x group attribute x category x measure (period = whole run);
-    attribute ``all`` is every resident."""
+    attribute ``all`` is every resident.  ``periods=False`` keeps the whole run's rows
+    only (all that the measures of a run read)."""
     rows = _group_rows(cm, out, "all", "all", out.totals, cm.n_days)
     for k, attr in enumerate(cm.attributes):
         for c, cat in cm.group_categories(k):
             rows += _group_rows(cm, out, attr, cat, out.group[k, c], cm.n_days)
+    if not periods:
+        return pd.DataFrame(rows, columns=["period", "attribute", "group", "measure", "value"])
     # calendar years: event counts and list-days, plus rates per 100k residents of the group
     n_attr = len(cm.attributes)
     slots = [(n_attr, 0, "all", "all", out.totals[0])] + [
