@@ -5,9 +5,13 @@ Sensitivity analysis, calibration and draws run one scenario many times in one p
 run pays validation of the scenario with its values, compilation to arrays, the tables,
 the invariant checks and the measures.  This bench runs ``--runs`` points of a scenario
 one after another on one thread and splits each run's wall and CPU time into the event
-loop (``simulate``) and the rest, step by step.
+loop (``simulate``) and the rest, step by step.  ``--tables light`` builds what a design
+run of ``scslab sensitivity`` builds (timeseries, summary, the groups table's whole-run
+rows; no invariant checks) instead of every table.
 
     python bench/points_overhead.py --scenario described-beijing --scale 0.01 --runs 6
+    python bench/points_overhead.py --scenario described-beijing --scale 0.01 --runs 6 \
+        --tables light
     python bench/points_overhead.py --scenario minimal --residents 2000 --days 365 --runs 20
 """
 
@@ -20,7 +24,7 @@ import time
 
 import numpy as np
 
-from scslab.experiments.points import run_point
+from scslab.experiments.points import light_result, run_point
 from scslab.metrics.measures import run_measures
 from scslab.run.options import RunOptions
 from scslab.run.pipeline import assemble, prepare, simulate
@@ -35,6 +39,7 @@ def main() -> None:
     ap.add_argument("--residents", type=int, default=None)
     ap.add_argument("--days", type=int, default=None)
     ap.add_argument("--runs", type=int, default=6)
+    ap.add_argument("--tables", choices=("full", "light"), default="full")
     args = ap.parse_args()
     base = load_scenario(args.scenario)
     options = RunOptions(scale=args.scale, residents=args.residents, days=args.days)
@@ -43,10 +48,10 @@ def main() -> None:
               else np.zeros((args.runs, 0)))
     paths = list(base.uncertain)
     print(f"{platform.node()}: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-          f"{args.scenario}, {len(paths)} uncertain parameters")
+          f"{args.scenario}, {len(paths)} uncertain parameters, {args.tables} tables")
     # warm: the kernel's first call loads it from numba's cache
     run_point(base, dict(zip(paths, points[0], strict=True)), base.seed, options)
-    steps = {"values": [], "prepare": [], "simulate": [], "assemble": [], "measures": []}
+    steps = {"values": [], "prepare": [], "simulate": [], "tables": [], "measures": []}
     cpu = {k: [] for k in steps}
     for i in range(args.runs):
         values = dict(zip(paths, points[i], strict=True))
@@ -57,7 +62,8 @@ def main() -> None:
         marks.append((time.perf_counter(), time.process_time()))
         result = simulate(cm, threads=1)
         marks.append((time.perf_counter(), time.process_time()))
-        rr = assemble(cm, result, seconds=1.0, shards=1)
+        rr = (assemble(cm, result, seconds=1.0, shards=1) if args.tables == "full"
+              else light_result(cm, result))
         marks.append((time.perf_counter(), time.process_time()))
         run_measures(rr)
         marks.append((time.perf_counter(), time.process_time()))
