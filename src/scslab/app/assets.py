@@ -20,6 +20,9 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+import ipyvue
+import solara.server.settings as settings
+
 DEFAULT_REGISTRY = "https://registry.npmjs.org"
 # name@version of a package behind the page's asset route, as the page template writes it
 TEMPLATE_PACKAGE = re.compile(r"\{\{\s*cdn\s*\}\}/((?:@[\w.-]+/)?[\w.-]+@\d[\w.+-]*)/")
@@ -76,9 +79,6 @@ def unpack(data: bytes, into: Path) -> None:
 
 def solara_cache_and_packages() -> tuple[Path, list[str]]:
     """Solara's asset cache and the packages its page template loads, as installed."""
-    import ipyvue
-    import solara.server.settings as settings
-
     template = Path(settings.__file__).parent / "templates" / "solara.html.j2"
     assets = settings.assets
     packages = page_packages(
