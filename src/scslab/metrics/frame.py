@@ -175,13 +175,13 @@ def group_rates(group: np.ndarray, measure: np.ndarray, value: np.ndarray,
         seen[at[rows]] = True
         return np.where(seen, out, np.nan)
 
-    cache: dict[str, np.ndarray] = {}
-    for m in {m for pair in use.values() for m in pair} | ({"residents"} & present):
-        cache[m] = sums(m)
-    keep = cache["residents"] > 0 if "residents" in cache else np.ones(len(groups), bool)
+    read = {m for pair in use.values() for m in pair} | ({"residents"} & present)
+    by_measure = {m: sums(m) for m in read}
+    keep = by_measure["residents"] > 0 if "residents" in by_measure else \
+        np.ones(len(groups), bool)
     by_group, overall = {}, {}
     for name, (num, den) in use.items():
-        n, d = cache[num], cache[den]
+        n, d = by_measure[num], by_measure[den]
         with np.errstate(divide="ignore", invalid="ignore"):
             by_group[name] = np.where(d > 0, n / d, np.nan)[keep]
         total = np.nansum(d)
