@@ -110,18 +110,17 @@ def _group_measures(m: dict[str, float], groups: pd.DataFrame, attrs, reference,
             rates = group_rates(group[mine], measure[mine], value[mine], metrics)
         except ScslabError:
             continue
-        at = np.flatnonzero(rates.groups.astype(str) == ref)
-        if not len(at):
+        names = [str(g) for g in rates.groups]
+        if ref not in names:
             continue
         if attr == first:
             for name, v in rates.overall.items():
                 m[name] = float(v)
-        names = [str(g) for g in rates.groups]
         for metric in di_metrics:
             if metric not in rates.by_group:
                 continue
             v = rates.by_group[metric]
-            r = v[at[0]]
+            r = v[names.index(ref)]
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = v / (r if r != 0 else np.nan)
             for cat, x in zip(names, ratio, strict=True):

@@ -39,6 +39,7 @@ STOCK_COLUMNS = ("listed", "listed_wrongful", "listed_association",
                  "listed_association_wrongful", "accounts_removed")
 STOCK_PREFIXES = ("records_active", "list_", "tier_", "firm_tier_")
 FLOW_PREFIXES = ("list_new_",)
+GROUPS_COLUMNS = ["period", "attribute", "group", "measure", "value"]
 # the groups table's name of an engine measure, where the two differ
 MEASURE_COLUMN = {"green_channel_days_saved": "green_days"}
 
@@ -143,7 +144,7 @@ def groups_table(cm: CompiledModel, out: UnitOutputs, *, periods: bool = True
         for c, cat in cm.group_categories(k):
             rows += _group_rows(cm, out, attr, cat, out.group[k, c], cm.n_days)
     if not periods:
-        return pd.DataFrame(rows, columns=["period", "attribute", "group", "measure", "value"])
+        return pd.DataFrame(rows, columns=GROUPS_COLUMNS)
     # calendar years: event counts and list-days, plus rates per 100k residents of the group
     n_attr = len(cm.attributes)
     slots = [(n_attr, 0, "all", "all", out.totals[0])] + [
@@ -159,7 +160,7 @@ def groups_table(cm: CompiledModel, out: UnitOutputs, *, periods: bool = True
                 rows.append((period, attr, cat, "blocked_per_100k", float(g[2] / n * 1e5)))
                 rows.append((period, attr, cat, "new_listings_per_100k",
                              float(g[5] / n * 1e5)))
-    return pd.DataFrame(rows, columns=["period", "attribute", "group", "measure", "value"])
+    return pd.DataFrame(rows, columns=GROUPS_COLUMNS)
 
 
 def score_hist_table(cm: CompiledModel, out: UnitOutputs) -> pd.DataFrame:
